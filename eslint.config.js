@@ -1,0 +1,32 @@
+// Lint exists for one rule above all: the protocol core and the wire codec are
+// sans-IO. They never read a clock, a socket, the disk or Math.random; time and
+// randomness are passed in. That is what lets the simulator replay a seed exactly.
+import tseslint from 'typescript-eslint';
+
+const sansIo = {
+  'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'src/protocol, src/wire and src/groups are sans-IO: no node:* imports.' }] }],
+  'no-restricted-globals': ['error',
+    { name: 'Date', message: 'sans-IO: time is passed in as `now`.' },
+    { name: 'setTimeout', message: 'sans-IO: timers are data (TimerTable).' },
+    { name: 'setInterval', message: 'sans-IO: timers are data (TimerTable).' },
+    { name: 'setImmediate', message: 'sans-IO: timers are data (TimerTable).' },
+    { name: 'clearTimeout', message: 'sans-IO: timers are data (TimerTable).' },
+    { name: 'performance', message: 'sans-IO: time is passed in as `now`.' },
+    { name: 'process', message: 'sans-IO: no process access in the core.' },
+    { name: 'require', message: 'sans-IO: no dynamic loading in the core.' },
+  ],
+  'no-restricted-properties': ['error',
+    { object: 'Math', property: 'random', message: 'sans-IO: randomness is passed in.' },
+    { object: 'Date', property: 'now', message: 'sans-IO: time is passed in as `now`.' },
+  ],
+};
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**'] },
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parser: tseslint.parser, parserOptions: { sourceType: 'module' } },
+    rules: { 'no-debugger': 'error', 'no-var': 'error', 'prefer-const': 'error', eqeqeq: ['error', 'always'] },
+  },
+  { files: ['src/protocol/**/*.ts', 'src/wire/**/*.ts', 'src/groups/**/*.ts'], rules: sansIo },
+);

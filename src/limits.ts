@@ -1,0 +1,28 @@
+/**
+ * Every bound of the system, in one place (TigerBeetle's constants.zig).
+ * Relations between them are asserted at the bottom so a bad edit fails at load.
+ */
+
+/** Processors in one ring (corosync PROCESSOR_COUNT_MAX is 384). */
+export const processorsMax = 384;
+/** Retransmission requests carried on one token (corosync RETRANSMIT_ENTRIES_MAX). */
+export const rtrEntriesMax = 30;
+/** Slots of a sort queue: seqs in flight between release and the newest (QUEUE_RTR_ITEMS_SIZE_MAX). */
+export const sortQueueSlots = 16384;
+/** Largest datagram the codec accepts (UDP payload limit). */
+export const datagramBytesMax = 65507;
+/** Largest ring seq: ring seqs are u64 on the wire but JS numbers in memory. */
+export const ringSeqMax = Number.MAX_SAFE_INTEGER;
+/** Application message size limit by default (totempg MESSAGE_SIZE_MAX). */
+export const messageBytesMaxDefault = 1024 * 1024;
+/** Group names one application message may carry (evs_join refuses more than 50). */
+export const groupCountMax = 50;
+/** Bytes of one group name. */
+export const groupNameBytesMax = 128;
+
+function check(condition: boolean, what: string): void {
+  if (!condition) throw new Error(`limits: ${what}`);
+}
+check((sortQueueSlots & (sortQueueSlots - 1)) === 0, 'sortQueueSlots is a power of two');
+check(processorsMax * 4 < datagramBytesMax, 'a JOIN with every processor fits a datagram');
+check(groupCountMax <= 255 && groupNameBytesMax <= 255, 'group header fields fit a byte');
