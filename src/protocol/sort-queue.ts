@@ -1,0 +1,75 @@
+/**
+ * A seq-indexed window of messages (corosync's sq.h): slot = seq mod size.
+ * Holds every message of a ring from the release point up to `size` seqs
+ * ahead, plus a miss counter per missing seq for the retransmit list.
+ */
+import { assert } from '../assert.ts';
+import { seqAdd, seqDiff } from './seq.ts';
+
+export class SortQueue<T> {
+  private readonly items: (T | undefined)[];
+  private readonly missCounts: Uint8Array;
+  private readonly mask: number;
+  /** lowest seq the window can hold; everything below is released. */
+  private headSeq: number;
+
+  constructor(readonly size: number, seqStart: number) {
+    assert((size & (size - 1)) === 0 && size > 0, 'sort queue size is a power of two');
+    this.items = new Array<T | undefined>(size).fill(undefined);
+    this.missCounts = new Uint8Array(size);
+    this.mask = size - 1;
+    this.headSeq = seqAdd(seqStart, 1);
+  }
+
+  /** Empties the queue; the first seq it accepts is seqStart + 1. */
+  reinit(seqStart: number): void {
+    this.items.fill(undefined);
+    this.missCounts.fill(0);
+    this.headSeq = seqAdd(seqStart, 1);
+  }
+
+  /** the highest released seq. */
+  get releasedSeq(): number {
+    return seqAdd(this.headSeq, -1);
+  }
+
+  inRange(seq: number): boolean {
+    const distance = seqDiff(seq, this.headSeq);
+    return distance >= 0 && distance < this.size;
+  }
+
+  has(seq: number): boolean {
+    return this.inRange(seq) && this.items[seq & this.mask] !== undefined;
+  }
+
+  get(seq: number): T | undefined {
+    return this.inRange(seq) ? this.items[seq & this.mask] : undefined;
+  }
+
+  add(seq: number, item: T): void {
+    assert(this.inRange(seq), 'sort queue add: seq in window');
+    this.items[seq & this.mask] = item;
+    this.missCounts[seq & this.mask] = 0;
+  }
+
+  /** Counts one more visit on which `seq` was missing; returns the new count. */
+  bumpMissCount(seq: number): number {
+    const slot = seq & this.mask;
+    const count = Math.min(255, (this.missCounts[slot] ?? 0) + 1);
+    this.missCounts[slot] = count;
+    return count;
+  }
+
+  /** Frees every seq up to and including `seq`. */
+  release(seq: number): void {
+    let distance = seqDiff(seq, this.headSeq) + 1;
+    if (distance <= 0) return;
+    assert(distance <= this.size, 'sort queue release stays inside the window');
+    while (distance-- > 0) {
+      const slot = this.headSeq & this.mask;
+      this.items[slot] = undefined;
+      this.missCounts[slot] = 0;
+      this.headSeq = seqAdd(this.headSeq, 1);
+    }
+  }
+}
