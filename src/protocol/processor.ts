@@ -532,7 +532,7 @@ export class Processor {
     if (!this.isRep() || this.originatedOrfToken || !ringIdEqual(token.ringId, this.myRingId)) return;
     // DEVIATION (robustness): a retransmitted end of the FIRST pass carries a
     // lower token seq than the one I forwarded; only the second pass may start the ring.
-    if (token.tokenSeq <= this.commitTokenSeqSent) return;
+    if (seqLt(token.tokenSeq, this.commitTokenSeqSent)) return;
     this.originatedOrfToken = true;
     this.sendInitialOrfToken();
   }
