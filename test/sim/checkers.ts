@@ -1,0 +1,801 @@
+/**
+ * EVS invariant checkers over per-node logs (TOTEM.md §11).
+ *
+ * `checkSafety` checks invariants 1–15 over a whole log; `checkLiveness`
+ * checks 16, 17 and 19 for the liveness phase of a run (stable, fully
+ * connected network). Each violation names its invariant number; invariant 0
+ * is reserved for an aborted run — the core threw, or the simulator saw a
+ * livelock or a message storm (reported by the swarm, not here).
+ *
+ * Vocabulary. A node's log is split into incarnations (log.ts). Within one, a
+ * *regular view* is the interval after a REGULAR record, a *transitional view*
+ * the interval after a TRANSITIONAL record up to the next REGULAR. Deliveries
+ * are attributed to the view they happened in.
+ *
+ * The checkers are independent of the simulator: they read only records, so
+ * every check can be shown to fail on a small hand-written log
+ * (test/unit/sim/checkers.test.ts).
+ */
+import { seqLt } from '../../src/protocol/seq.ts';
+import { Guarantee, type RingId } from '../../src/wire/messages.ts';
+import { ringKey, type ConfRecord, type DeliverRecord, type LogRecord, type SendRecord } from './log.ts';
+
+export interface Violation {
+  readonly invariant: number;
+  readonly node: number;
+  readonly detail: string;
+}
+
+export const invariantNames: Readonly<Record<number, string>> = {
+  0: 'run aborted (core threw, livelock or message storm)',
+  1: 'self-inclusion',
+  2: 'alternation',
+  3: 'configuration arithmetic',
+  4: 'ring-id monotonicity',
+  5: 'view agreement',
+  6: 'transitional agreement',
+  7: 'integrity / no duplication',
+  8: 'sender membership',
+  9: 'delivery in the ordering ring',
+  10: 'total order',
+  11: 'virtual synchrony',
+  12: 'FIFO per sender',
+  13: 'self-delivery',
+  14: 'safe delivery',
+  15: 'payload integrity (fragmentation)',
+  16: 'convergence',
+  17: 'progress',
+  19: 'idle behaviour',
+};
+
+// ---- log structure ---------------------------------------------------------
+
+type ViewKind = 'none' | 'regular' | 'transitional';
+
+/** One view of one incarnation and what was delivered in it. */
+interface Period {
+  readonly kind: ViewKind;
+  /** the REGULAR or TRANSITIONAL record that opened it (null for 'none'). */
+  readonly conf: ConfRecord | null;
+  /** for a transitional view: the regular view it follows (null on a first change). */
+  readonly after: Period | null;
+  readonly deliveries: DeliverRecord[];
+}
+
+interface Incarnation {
+  readonly node: number;
+  readonly number: number;
+  readonly records: LogRecord[];
+  readonly startAt: number;
+  /** how it ended: 'crash' | 'leave' | 'alive' (still running at the end of the log). */
+  end: 'crash' | 'leave' | 'alive';
+  endAt: number;
+  readonly periods: Period[];
+  /** first delivery of each msgId, in order (repeats are invariant 7's business only). */
+  readonly deliveries: DeliverRecord[];
+  /** the period each (first) delivery happened in. */
+  readonly periodOf: Map<DeliverRecord, Period>;
+}
+
+function splitIncarnations(records: readonly LogRecord[]): Map<number, Incarnation[]> {
+  const sorted = [...records].sort((a, b) => a.index - b.index);
+  const byNode = new Map<number, Incarnation[]>();
+  const current = new Map<number, Incarnation>();
+  for (const r of sorted) {
+    let inc = current.get(r.node);
+    if (r.kind === 'start' || inc === undefined || inc.number !== r.incarnation) {
+      inc = {
+        node: r.node, number: r.incarnation, records: [], startAt: r.at, end: 'alive', endAt: Infinity,
+        periods: [], deliveries: [], periodOf: new Map(),
+      };
+      current.set(r.node, inc);
+      const list = byNode.get(r.node) ?? [];
+      list.push(inc);
+      byNode.set(r.node, list);
+    }
+    inc.records.push(r);
+    if (r.kind === 'crash' || r.kind === 'leave') {
+      inc.end = r.kind;
+      inc.endAt = r.at;
+    }
+  }
+  for (const list of byNode.values()) for (const inc of list) buildPeriods(inc);
+  return byNode;
+}
+
+function buildPeriods(inc: Incarnation): void {
+  let period: Period = { kind: 'none', conf: null, after: null, deliveries: [] };
+  let lastRegular: Period | null = null;
+  const seen = new Set<string>();
+  inc.periods.push(period);
+  for (const r of inc.records) {
+    if (r.kind === 'conf') {
+      if (r.type === 'regular') {
+        period = { kind: 'regular', conf: r, after: null, deliveries: [] };
+        lastRegular = period;
+      } else {
+        period = { kind: 'transitional', conf: r, after: lastRegular, deliveries: [] };
+      }
+      inc.periods.push(period);
+    } else if (r.kind === 'deliver') {
+      if (r.msgId !== null) {
+        if (seen.has(r.msgId)) continue;
+        seen.add(r.msgId);
+      }
+      inc.deliveries.push(r);
+      period.deliveries.push(r);
+      inc.periodOf.set(r, period);
+    }
+  }
+}
+
+function regularPeriods(inc: Incarnation): Period[] {
+  return inc.periods.filter((p) => p.kind === 'regular');
+}
+
+/** the transitional period right after regular period `p` in `inc`, if any. */
+function transitionalAfter(inc: Incarnation, p: Period): Period | null {
+  const i = inc.periods.indexOf(p);
+  const next = inc.periods[i + 1];
+  return next !== undefined && next.kind === 'transitional' ? next : null;
+}
+
+/** the regular period following the transitional `t`, if any. */
+function regularAfter(inc: Incarnation, t: Period): Period | null {
+  const i = inc.periods.indexOf(t);
+  const next = inc.periods[i + 1];
+  return next !== undefined && next.kind === 'regular' ? next : null;
+}
+
+function sameRing(a: RingId, b: RingId): boolean {
+  return a.rep === b.rep && a.seq === b.seq;
+}
+
+function sameList(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function fmt(xs: readonly number[] | ReadonlySet<number>): string {
+  return `[${[...xs].join(',')}]`;
+}
+
+function sample(xs: Iterable<string>, n = 5): string {
+  const all = [...xs];
+  return all.slice(0, n).join(' ') + (all.length > n ? ` …(+${all.length - n})` : '');
+}
+
+function incName(inc: Incarnation): string {
+  return `n${inc.node}#${inc.number}`;
+}
+
+class Report {
+  readonly violations: Violation[] = [];
+  /** violations found, including those not kept. */
+  total = 0;
+  private readonly perInvariant = new Map<number, number>();
+
+  constructor(private readonly perInvariantMax: number) {}
+
+  add(invariant: number, node: number, detail: string): void {
+    this.total += 1;
+    const count = this.perInvariant.get(invariant) ?? 0;
+    this.perInvariant.set(invariant, count + 1);
+    if (count < this.perInvariantMax) this.violations.push({ invariant, node, detail });
+  }
+}
+
+export interface SafetyOptions {
+  /**
+   * Invariant 14: a member of C that never installed C is excused when its
+   * incarnation started less than this long before C was first installed
+   * (it restarted while C was being formed). Default 2000 ms.
+   */
+  readonly formationMs?: number;
+  /**
+   * Sends and safe deliveries after this time are exempt from 13 and 14 (the
+   * run was cut off while they were in flight). Default: none exempt — use
+   * checkSafety after a quiet period.
+   */
+  readonly settledAt?: number;
+  /** at most this many violations reported per invariant (default 20). */
+  readonly perInvariantMax?: number;
+}
+
+// ---- configuration structure: 1–6 ---------------------------------------------
+
+function checkConfigurations(byNode: Map<number, Incarnation[]>, report: Report): void {
+  for (const incs of byNode.values()) {
+    for (const inc of incs) checkIncarnationConfs(inc, report);
+    checkRingMonotonic(incs, report);
+  }
+  checkViewAgreement(byNode, report);
+  checkTransitionalAgreement(byNode, report);
+}
+
+function checkWellFormed(conf: ConfRecord, report: Report): void {
+  for (const [name, xs] of [['members', conf.members], ['left', conf.left], ['joined', conf.joined]] as const) {
+    for (let i = 1; i < xs.length; i++) {
+      if (!((xs[i - 1] as number) < (xs[i] as number))) {
+        report.add(3, conf.node, `${conf.type} ${ringKey(conf.ringId)} ${name} ${fmt(xs)} not ascending without duplicates`);
+        break;
+      }
+    }
+  }
+}
+
+/** Invariants 1, 2, 3 for one incarnation. */
+function checkIncarnationConfs(inc: Incarnation, report: Report): void {
+  const p = inc.node;
+  let expect: 'transitional' | 'regular' = 'transitional';
+  let lastRegular: ConfRecord | null = null;
+  let trans: ConfRecord | null = null;
+  let first = true;
+  for (const r of inc.records) {
+    if (r.kind !== 'conf') continue;
+    checkWellFormed(r, report);
+    if (r.type !== expect) {
+      report.add(2, p, `${incName(inc)}: ${r.type.toUpperCase()} ${ringKey(r.ringId)} where ${expect.toUpperCase()} was due`);
+    }
+    if (r.type === 'transitional') {
+      if (!first && !r.members.includes(p)) report.add(1, p, `${incName(inc)}: TRANSITIONAL ${ringKey(r.ringId)} ${fmt(r.members)} lacks the node`);
+      if (first && r.members.length > 0 && !r.members.includes(p)) {
+        report.add(1, p, `${incName(inc)}: first TRANSITIONAL ${ringKey(r.ringId)} ${fmt(r.members)} is neither empty nor contains the node`);
+      }
+      if (lastRegular !== null && !sameRing(r.fromRingId, lastRegular.ringId)) {
+        report.add(2, p, `${incName(inc)}: TRANSITIONAL from=${ringKey(r.fromRingId)} but the last REGULAR was ${ringKey(lastRegular.ringId)}`);
+      }
+      checkTransArithmetic(inc, r, lastRegular, report);
+      trans = r;
+      expect = 'regular';
+    } else {
+      if (!r.members.includes(p)) report.add(1, p, `${incName(inc)}: REGULAR ${ringKey(r.ringId)} ${fmt(r.members)} lacks the node`);
+      if (trans !== null && expect === 'regular') {
+        if (!sameRing(trans.ringId, r.ringId)) {
+          report.add(2, p, `${incName(inc)}: TRANSITIONAL ${ringKey(trans.ringId)} followed by REGULAR ${ringKey(r.ringId)}`);
+        }
+        if (!sameRing(trans.fromRingId, r.fromRingId)) {
+          report.add(2, p, `${incName(inc)}: REGULAR from=${ringKey(r.fromRingId)} but its TRANSITIONAL from=${ringKey(trans.fromRingId)}`);
+        }
+        checkRegularArithmetic(inc, trans, r, report);
+      }
+      lastRegular = r;
+      trans = null;
+      first = false;
+      expect = 'transitional';
+    }
+  }
+}
+
+function checkTransArithmetic(inc: Incarnation, t: ConfRecord, prev: ConfRecord | null, report: Report): void {
+  const p = inc.node;
+  const prevMembers = new Set(prev?.members ?? []);
+  const where = `${incName(inc)}: TRANSITIONAL ${ringKey(t.ringId)}`;
+  if (t.joined.length > 0) report.add(3, p, `${where} has joined ${fmt(t.joined)}`);
+  for (const x of t.members) if (t.left.includes(x)) report.add(3, p, `${where}: ${x} both in members and left`);
+  const union = new Set([...t.members, ...t.left]);
+  const same = union.size === prevMembers.size && [...union].every((x) => prevMembers.has(x));
+  if (!same) report.add(3, p, `${where}: members ${fmt(t.members)} ∪ left ${fmt(t.left)} ≠ previous regular ${fmt(prevMembers)}`);
+}
+
+function checkRegularArithmetic(inc: Incarnation, t: ConfRecord, r: ConfRecord, report: Report): void {
+  const p = inc.node;
+  const where = `${incName(inc)}: REGULAR ${ringKey(r.ringId)}`;
+  if (r.left.length > 0) report.add(3, p, `${where} has left ${fmt(r.left)}`);
+  for (const x of r.joined) if (t.members.includes(x)) report.add(3, p, `${where}: ${x} both transitional member and joined`);
+  const union = new Set([...t.members, ...r.joined]);
+  const same = union.size === r.members.length && r.members.every((x) => union.has(x));
+  if (!same) report.add(3, p, `${where}: members ${fmt(r.members)} ≠ transitional ${fmt(t.members)} ∪ joined ${fmt(r.joined)}`);
+}
+
+/** Invariant 4: regular ring seqs strictly increase over a node's whole life (the disk survives). */
+function checkRingMonotonic(incs: Incarnation[], report: Report): void {
+  let last: ConfRecord | null = null;
+  for (const inc of incs) {
+    for (const r of inc.records) {
+      if (r.kind !== 'conf' || r.type !== 'regular') continue;
+      if (last !== null && !(r.ringId.seq > last.ringId.seq)) {
+        report.add(4, inc.node, `${incName(inc)}: REGULAR ${ringKey(r.ringId)} after ${ringKey(last.ringId)} (seq not increasing)`);
+      }
+      last = r;
+    }
+  }
+}
+
+/** Invariant 5: one member list per ring id; each node installs a ring at most once. */
+function checkViewAgreement(byNode: Map<number, Incarnation[]>, report: Report): void {
+  const rings = new Map<string, ConfRecord>();
+  for (const incs of byNode.values()) {
+    const installed = new Set<string>();
+    for (const inc of incs) {
+      for (const r of inc.records) {
+        if (r.kind !== 'conf' || r.type !== 'regular') continue;
+        const key = ringKey(r.ringId);
+        if (installed.has(key)) report.add(5, r.node, `${incName(inc)} installs ring ${key} a second time`);
+        installed.add(key);
+        const seen = rings.get(key);
+        if (seen === undefined) rings.set(key, r);
+        else if (!sameList(seen.members, r.members)) {
+          report.add(5, r.node, `ring ${key}: n${r.node} installs ${fmt(r.members)}, n${seen.node} installed ${fmt(seen.members)}`);
+        }
+      }
+    }
+  }
+}
+
+/** consecutive regular views (C1 → T → C2) of every incarnation, keyed "C1>C2". */
+function viewSteps(byNode: Map<number, Incarnation[]>): Map<string, { inc: Incarnation; c1: Period; t: Period; c2: Period }[]> {
+  const steps = new Map<string, { inc: Incarnation; c1: Period; t: Period; c2: Period }[]>();
+  for (const incs of byNode.values()) {
+    for (const inc of incs) {
+      for (const c1 of regularPeriods(inc)) {
+        const t = transitionalAfter(inc, c1);
+        if (t === null) continue;
+        const c2 = regularAfter(inc, t);
+        if (c2 === null || c1.conf === null || c2.conf === null) continue;
+        const key = `${ringKey(c1.conf.ringId)}>${ringKey(c2.conf.ringId)}`;
+        const list = steps.get(key) ?? [];
+        list.push({ inc, c1, t, c2 });
+        steps.set(key, list);
+      }
+    }
+  }
+  return steps;
+}
+
+/** Invariant 6: nodes moving together C1 → C2 report the same transitional members, which include them. */
+function checkTransitionalAgreement(byNode: Map<number, Incarnation[]>, report: Report): void {
+  for (const [key, list] of viewSteps(byNode)) {
+    const first = list[0];
+    if (first === undefined || first.t.conf === null) continue;
+    for (const step of list) {
+      const members = step.t.conf?.members ?? [];
+      if (!sameList(members, first.t.conf.members)) {
+        report.add(6, step.inc.node, `${key}: ${incName(step.inc)} transitional ${fmt(members)}, ${incName(first.inc)} ${fmt(first.t.conf.members)}`);
+      }
+      for (const other of list) {
+        if (!members.includes(other.inc.node)) {
+          report.add(6, step.inc.node, `${key}: ${incName(step.inc)} transitional ${fmt(members)} lacks n${other.inc.node}, which moved along`);
+        }
+      }
+    }
+  }
+}
+
+// ---- messages: 7–15 -----------------------------------------------------------
+
+function allDeliveries(byNode: Map<number, Incarnation[]>): { inc: Incarnation; d: DeliverRecord }[] {
+  const out: { inc: Incarnation; d: DeliverRecord }[] = [];
+  for (const incs of byNode.values()) {
+    for (const inc of incs) for (const d of inc.deliveries) out.push({ inc, d });
+  }
+  return out;
+}
+
+function sendsById(byNode: Map<number, Incarnation[]>): Map<string, SendRecord> {
+  const sends = new Map<string, SendRecord>();
+  for (const incs of byNode.values()) {
+    for (const inc of incs) for (const r of inc.records) if (r.kind === 'send') sends.set(r.msgId, r);
+  }
+  return sends;
+}
+
+/** Invariants 7 and 15: each delivery is of a sent message, once, intact. */
+function checkIntegrity(byNode: Map<number, Incarnation[]>, sends: Map<string, SendRecord>, report: Report): void {
+  for (const incs of byNode.values()) {
+    for (const inc of incs) {
+      const seen = new Set<string>();
+      for (const r of inc.records) {
+        if (r.kind !== 'deliver') continue;
+        if (r.msgId === null) {
+          report.add(15, inc.node, `${incName(inc)}: delivery from n${r.sender} (${r.size} B, ring ${ringKey(r.ringId)} seq ${r.seq}) has no readable header`);
+          continue;
+        }
+        if (!r.bytesOk) report.add(15, inc.node, `${incName(inc)}: ${r.msgId} (${r.size} B) bytes differ from what was sent`);
+        if (seen.has(r.msgId)) report.add(7, inc.node, `${incName(inc)}: ${r.msgId} delivered twice`);
+        seen.add(r.msgId);
+        const send = sends.get(r.msgId);
+        if (send === undefined) {
+          report.add(7, inc.node, `${incName(inc)}: ${r.msgId} delivered but never sent`);
+          continue;
+        }
+        if (send.node !== r.sender) report.add(7, inc.node, `${incName(inc)}: ${r.msgId} reported from n${r.sender} but sent by n${send.node}`);
+        if (send.at > r.at) report.add(7, inc.node, `${incName(inc)}: ${r.msgId} delivered at ${r.at} before it was sent at ${send.at}`);
+        if (send.size !== r.size) report.add(15, inc.node, `${incName(inc)}: ${r.msgId} delivered with ${r.size} B, sent with ${send.size} B`);
+        if (send.guarantee !== r.guarantee) report.add(15, inc.node, `${incName(inc)}: ${r.msgId} delivered as guarantee ${r.guarantee}, sent as ${send.guarantee}`);
+      }
+    }
+  }
+}
+
+/** Invariants 8 and 9: who may be delivered in which view. */
+function checkViews(byNode: Map<number, Incarnation[]>, report: Report): void {
+  for (const { inc, d } of allDeliveries(byNode)) {
+    const period = inc.periodOf.get(d);
+    const id = `${incName(inc)}: ${d.msgId ?? '?'} (ring ${ringKey(d.ringId)} seq ${d.seq})`;
+    if (period === undefined || period.kind === 'none' || period.conf === null) {
+      report.add(9, inc.node, `${id} delivered before the first REGULAR configuration`);
+      continue;
+    }
+    const conf = period.conf;
+    if (!conf.members.includes(d.sender)) {
+      report.add(8, inc.node, `${id} from n${d.sender} delivered in ${conf.type} ${ringKey(conf.ringId)} ${fmt(conf.members)}`);
+    }
+    if (period.kind === 'regular') {
+      if (!sameRing(conf.ringId, d.ringId)) report.add(9, inc.node, `${id} delivered in regular view ${ringKey(conf.ringId)}`);
+    } else {
+      const ordering = period.after?.conf?.ringId;
+      if (ordering === undefined) report.add(9, inc.node, `${id} delivered in a transitional view that follows no regular view`);
+      else if (!sameRing(ordering, d.ringId)) {
+        report.add(9, inc.node, `${id} delivered in the transitional view after ${ringKey(ordering)}`);
+      }
+    }
+  }
+}
+
+/** Invariant 10: one order per ring, gap-free regular prefixes, pairwise consistency. */
+function checkTotalOrder(byNode: Map<number, Incarnation[]>, report: Report): void {
+  const incs = [...byNode.values()].flat();
+  const placement = new Map<string, { ring: string; seq: number; inc: Incarnation }>();
+  const regularLists = new Map<string, { inc: Incarnation; ids: string[] }[]>();
+  for (const inc of incs) {
+    const lastSeq = new Map<string, number>();
+    for (const period of inc.periods) {
+      const regularIds: string[] = [];
+      for (const d of period.deliveries) {
+        if (d.msgId === null) continue;
+        const ring = ringKey(d.ringId);
+        const previous = lastSeq.get(ring);
+        if (previous !== undefined && seqLt(d.seq, previous)) {
+          report.add(10, inc.node, `${incName(inc)}: ${d.msgId} at seq ${d.seq} of ring ${ring} after seq ${previous}`);
+        }
+        lastSeq.set(ring, d.seq);
+        const placed = placement.get(d.msgId);
+        if (placed === undefined) placement.set(d.msgId, { ring, seq: d.seq, inc });
+        else if (placed.ring !== ring || placed.seq !== d.seq) {
+          report.add(10, inc.node, `${incName(inc)}: ${d.msgId} at ${ring}/${d.seq}, ${incName(placed.inc)} had it at ${placed.ring}/${placed.seq}`);
+        }
+        if (period.kind === 'regular') regularIds.push(d.msgId);
+      }
+      if (period.kind === 'regular' && period.conf !== null) {
+        const key = ringKey(period.conf.ringId);
+        const list = regularLists.get(key) ?? [];
+        list.push({ inc, ids: regularIds });
+        regularLists.set(key, list);
+      }
+    }
+  }
+  checkRegularPrefixes(regularLists, report);
+  checkPairwiseOrder(incs, report);
+}
+
+/** In a regular view every node delivers a prefix of the same sequence. */
+function checkRegularPrefixes(lists: Map<string, { inc: Incarnation; ids: string[] }[]>, report: Report): void {
+  for (const [ring, list] of lists) {
+    let longest = list[0];
+    for (const l of list) if (longest === undefined || l.ids.length > longest.ids.length) longest = l;
+    if (longest === undefined) continue;
+    for (const l of list) {
+      const at = l.ids.findIndex((id, i) => id !== longest.ids[i]);
+      if (at >= 0) {
+        report.add(10, l.inc.node, `ring ${ring}: ${incName(l.inc)} regular delivery #${at + 1} is ${l.ids[at]}, ` +
+          `${incName(longest.inc)} delivered ${longest.ids[at]} there (not a common prefix)`);
+      }
+    }
+  }
+}
+
+/** Any two incarnations deliver the messages they have in common in the same relative order. */
+function checkPairwiseOrder(incs: Incarnation[], report: Report): void {
+  const orders = incs.map((inc) => {
+    const ids: string[] = [];
+    for (const d of inc.deliveries) if (d.msgId !== null) ids.push(d.msgId);
+    return { inc, ids, set: new Set(ids) };
+  });
+  for (let i = 0; i < orders.length; i++) {
+    for (let j = i + 1; j < orders.length; j++) {
+      const a = orders[i];
+      const b = orders[j];
+      if (a === undefined || b === undefined) continue;
+      const aCommon = a.ids.filter((id) => b.set.has(id));
+      const bCommon = b.ids.filter((id) => a.set.has(id));
+      const at = aCommon.findIndex((id, k) => id !== bCommon[k]);
+      if (at >= 0) {
+        report.add(10, b.inc.node, `${incName(a.inc)} and ${incName(b.inc)} disagree on order: common delivery #${at + 1} is ` +
+          `${aCommon[at]} at ${incName(a.inc)}, ${bCommon[at]} at ${incName(b.inc)}`);
+      }
+    }
+  }
+}
+
+/** Invariant 11: nodes moving together C1 → C2 delivered the same set in C1 and in the transitional view. */
+function checkVirtualSynchrony(byNode: Map<number, Incarnation[]>, report: Report): void {
+  const idsOf = (p: Period): Set<string> => new Set(p.deliveries.map((d) => d.msgId ?? `?${d.sender}/${d.seq}`));
+  for (const [key, list] of viewSteps(byNode)) {
+    const first = list[0];
+    if (first === undefined) continue;
+    const c1Ref = idsOf(first.c1);
+    const tRef = idsOf(first.t);
+    for (const step of list.slice(1)) {
+      for (const [what, mine, ref] of [['regular', idsOf(step.c1), c1Ref], ['transitional', idsOf(step.t), tRef]] as const) {
+        const onlyMine = [...mine].filter((id) => !ref.has(id));
+        const onlyRef = [...ref].filter((id) => !mine.has(id));
+        if (onlyMine.length > 0 || onlyRef.length > 0) {
+          report.add(11, step.inc.node, `${key} ${what} view: ${incName(step.inc)} vs ${incName(first.inc)}: ` +
+            `only at ${incName(step.inc)} {${sample(onlyMine)}}, only at ${incName(first.inc)} {${sample(onlyRef)}}`);
+        }
+      }
+    }
+  }
+}
+
+/** Invariant 12: one sender's messages ordered in one ring are delivered in send order. */
+function checkFifo(byNode: Map<number, Incarnation[]>, report: Report): void {
+  for (const incs of byNode.values()) {
+    for (const inc of incs) {
+      const last = new Map<string, DeliverRecord>();
+      for (const r of inc.deliveries) {
+        if (r.msgId === null) continue;
+        const key = `${ringKey(r.ringId)}/${r.sender}`;
+        const previous = last.get(key);
+        if (previous !== undefined && !(r.counter > previous.counter)) {
+          report.add(12, inc.node, `${incName(inc)}: ring ${ringKey(r.ringId)}: ${r.msgId} delivered after ${previous.msgId ?? '?'}`);
+        }
+        last.set(key, r);
+      }
+    }
+  }
+}
+
+/** Invariant 13: a node that neither crashes nor leaves delivers its own messages. */
+function checkSelfDelivery(byNode: Map<number, Incarnation[]>, report: Report, settledAt: number): void {
+  for (const incs of byNode.values()) {
+    for (const inc of incs) {
+      if (inc.end !== 'alive') continue;
+      const delivered = new Set<string>();
+      for (const r of inc.records) if (r.kind === 'deliver' && r.msgId !== null) delivered.add(r.msgId);
+      const missing: string[] = [];
+      for (const r of inc.records) if (r.kind === 'send' && r.at <= settledAt && !delivered.has(r.msgId)) missing.push(r.msgId);
+      if (missing.length > 0) report.add(13, inc.node, `${incName(inc)} never delivered its own ${missing.length} message(s): ${sample(missing)}`);
+    }
+  }
+}
+
+// ---- invariant 14 ---------------------------------------------------------------
+
+interface SafeContext {
+  readonly byNode: Map<number, Incarnation[]>;
+  /** ring → earliest REGULAR install time anywhere. */
+  readonly firstInstall: Map<string, number>;
+  readonly formationMs: number;
+}
+
+/**
+ * Invariant 14: a safe message delivered in regular view C is delivered, in C
+ * or in the transitional view after C, by every member of C that does not
+ * crash or leave first. One delivered in the transitional view T between C and
+ * C2 is delivered (in C or T) by every member of T that also moves from C to
+ * C2; a member of T that ends up elsewhere did not make it into C2 with the
+ * deliverer, which EVS treats like a failure.
+ */
+function checkSafeDelivery(byNode: Map<number, Incarnation[]>, report: Report, settledAt: number, formationMs: number): void {
+  const firstInstall = new Map<string, number>();
+  for (const incs of byNode.values()) {
+    for (const inc of incs) {
+      for (const r of inc.records) {
+        if (r.kind !== 'conf' || r.type !== 'regular') continue;
+        const key = ringKey(r.ringId);
+        firstInstall.set(key, Math.min(firstInstall.get(key) ?? Infinity, r.at));
+      }
+    }
+  }
+  const context: SafeContext = { byNode, firstInstall, formationMs };
+  const checked = new Set<string>();
+  for (const { inc, d } of allDeliveries(byNode)) {
+    if (d.guarantee !== Guarantee.Safe || d.msgId === null || d.at > settledAt) continue;
+    const period = inc.periodOf.get(d);
+    if (period === undefined || period.conf === null) continue;
+    const next = period.kind === 'transitional' ? regularAfter(inc, period)?.conf?.ringId ?? null : null;
+    for (const q of period.conf.members) {
+      const key = `${d.msgId}/${q}/${next === null ? '' : ringKey(next)}`;
+      if (checked.has(key)) continue;
+      checked.add(key);
+      const problem = safeMissing(context, q, d, next);
+      if (problem !== null) report.add(14, q, `safe ${d.msgId} (ring ${ringKey(d.ringId)}) delivered by ${incName(inc)} in its ${period.kind} view: n${q} ${problem}`);
+    }
+  }
+}
+
+/**
+ * Why member q fails invariant 14 for delivery d, or null when it is fine or
+ * exempt. `next`: for a transitional delivery, the regular view that followed.
+ */
+function safeMissing(context: SafeContext, q: number, d: DeliverRecord, next: RingId | null): string | null {
+  const ring = ringKey(d.ringId);
+  const incs = context.byNode.get(q) ?? [];
+  for (const inc of incs) {
+    const c = regularPeriods(inc).find((p) => p.conf !== null && ringKey(p.conf.ringId) === ring);
+    if (c === undefined) continue;
+    const t = transitionalAfter(inc, c);
+    const c2 = t === null ? null : regularAfter(inc, t);
+    if (next !== null && (c2 === null || c2.conf === null || !sameRing(c2.conf.ringId, next))) return null;
+    const has = (p: Period | null): boolean => p !== null && p.deliveries.some((x) => x.msgId === d.msgId);
+    if (has(c) || has(t)) return null;
+    const movedOn = c2 !== null;
+    if (!movedOn && inc.end !== 'alive') return null;
+    return movedOn ? `installed it and moved on without delivering` : `installed it, is still there, and has not delivered`;
+  }
+  // q never installed the ring: only a crash or leave around its formation excuses that.
+  const formed = context.firstInstall.get(ring) ?? d.at;
+  const alive = incs.find((inc) => inc.startAt <= d.at && d.at < inc.endAt);
+  if (alive === undefined || alive.end !== 'alive' || alive.startAt >= formed - context.formationMs) return null;
+  return `never installed the ring and did not crash or leave`;
+}
+
+/** Invariants 1–15 over a complete log. */
+export function checkSafety(records: readonly LogRecord[], options: SafetyOptions = {}): Violation[] {
+  const report = new Report(options.perInvariantMax ?? 20);
+  const byNode = splitIncarnations(records);
+  const settledAt = options.settledAt ?? Infinity;
+  checkConfigurations(byNode, report);
+  const sends = sendsById(byNode);
+  checkIntegrity(byNode, sends, report);
+  checkViews(byNode, report);
+  checkTotalOrder(byNode, report);
+  checkVirtualSynchrony(byNode, report);
+  checkFifo(byNode, report);
+  checkSelfDelivery(byNode, report, settledAt);
+  checkSafeDelivery(byNode, report, settledAt, options.formationMs ?? 2000);
+  return report.violations;
+}
+
+// ---- liveness: 16, 17, 19 ---------------------------------------------------------
+
+export interface LivenessTimings {
+  readonly tokenMs: number;
+  readonly consensusMs: number;
+  readonly joinMs: number;
+  readonly mergeMs: number;
+  readonly holdMs: number;
+  readonly tokenRetransmitMs: number;
+}
+
+/**
+ * How long after the network is healed (all faults stopped, restarts done)
+ * every live node must have installed the final configuration (invariant 16).
+ *
+ * Worst case walked through (TOTEM.md §3.3, §3.6, §5.2):
+ *  1. A ring broken by the safety phase is noticed at the latest one token
+ *     timeout after the heal (tokenMs), or at once by a foreign message.
+ *  2. A GATHER round ends within one consensus timeout (consensusMs): either
+ *     everyone agrees (JOINs every joinMs) or the silent ones are declared
+ *     failed — which can leave survivors of the safety phase in separate rings
+ *     with mutually exclusive failed lists.
+ *  3. Those rings find each other through a foreign MCAST or, when idle,
+ *     through MERGE_DETECT: up to hold (the rep holds the token), plus the merge
+ *     timer (mergeMs), per attempt.
+ *  4. Each successful round costs the commit token's two rotations plus the
+ *     recovery rotations before install (≤ 8 rotations at most, one rotation ≤
+ *     nodes × (delay max + a retransmission)).
+ * We allow three full rounds (1–4), because a node restarted or a late JOIN
+ * can restart a round that was underway:
+ *   bound = 3 × (tokenMs + consensusMs + holdMs + 2 × mergeMs + 8 × rotationMs) + 10 × joinMs
+ * with rotationMs = nodes × (delayMaxMs + tokenRetransmitMs / 4) — the
+ * retransmit term covers the odd token re-send a duplicate can cause.
+ */
+export function livenessBoundMs(t: LivenessTimings, nodeCount: number, delayMaxMs: number): number {
+  const rotationMs = nodeCount * (delayMaxMs + t.tokenRetransmitMs / 4);
+  const roundMs = t.tokenMs + t.consensusMs + t.holdMs + 2 * t.mergeMs + 8 * rotationMs;
+  return Math.ceil(3 * roundMs + 10 * t.joinMs);
+}
+
+export interface LivenessInput {
+  /** nodes expected to be up and connected at the end (ascending or not). */
+  readonly live: readonly number[];
+  /** network healed, faults stopped, restarts done. */
+  readonly healedAt: number;
+  /** convergence must happen by healedAt + boundMs. */
+  readonly boundMs: number;
+  /** traffic stopped and drained: from here on nothing may change (19). */
+  readonly idleFrom: number;
+  readonly end: number;
+  /** ORF tokens that arrived during [idleFrom, end] (19: the token still circulates). */
+  readonly tokensDuringIdle?: number;
+}
+
+/** The last incarnation of each live node, or a violation when it is not running. */
+function liveIncarnations(byNode: Map<number, Incarnation[]>, live: readonly number[], report: Report): Map<number, Incarnation> {
+  const out = new Map<number, Incarnation>();
+  for (const node of live) {
+    const inc = byNode.get(node)?.at(-1);
+    if (inc === undefined || inc.end !== 'alive') report.add(16, node, `n${node} is supposed to be live but is not running at the end`);
+    else out.set(node, inc);
+  }
+  return out;
+}
+
+function lastConf(inc: Incarnation): ConfRecord | null {
+  for (let i = inc.records.length - 1; i >= 0; i--) {
+    const r = inc.records[i] as LogRecord;
+    if (r.kind === 'conf') return r;
+  }
+  return null;
+}
+
+/** Invariant 16: one final regular configuration of exactly the live nodes, in time, and stable. */
+function checkConvergence(incs: Map<number, Incarnation>, input: LivenessInput, report: Report): ConfRecord | null {
+  const want = [...input.live].sort((a, b) => a - b);
+  const deadline = input.healedAt + input.boundMs;
+  let reference: ConfRecord | null = null;
+  for (const [node, inc] of incs) {
+    const conf = lastConf(inc);
+    if (conf === null || conf.type !== 'regular') {
+      report.add(16, node, `n${node} ends without a regular configuration (last: ${conf === null ? 'none' : `${conf.type} ${ringKey(conf.ringId)}`})`);
+      continue;
+    }
+    if (!sameList(conf.members, want)) report.add(16, node, `n${node} ends in ${ringKey(conf.ringId)} ${fmt(conf.members)}, live set is ${fmt(want)}`);
+    if (conf.at > deadline) {
+      report.add(16, node, `n${node} installed its final configuration at ${conf.at.toFixed(1)}, ${(conf.at - input.healedAt).toFixed(1)} ms after the heal (bound ${input.boundMs} ms)`);
+    }
+    if (reference === null) reference = conf;
+    else if (!sameRing(reference.ringId, conf.ringId)) {
+      report.add(16, node, `n${node} ends in ring ${ringKey(conf.ringId)}, n${reference.node} in ${ringKey(reference.ringId)}`);
+    }
+    const after = inc.records.filter((r) => r.index > conf.index && r.kind === 'state' && r.state !== 'operational');
+    const lastState = [...inc.records].reverse().find((r) => r.kind === 'state');
+    if (after.length > 0 || (lastState !== undefined && lastState.kind === 'state' && lastState.state !== 'operational')) {
+      report.add(16, node, `n${node} left OPERATIONAL after its final configuration (${after.map((r) => r.kind === 'state' ? `${r.state}@${r.at.toFixed(1)}` : '').join(' ')})`);
+    }
+  }
+  return reference;
+}
+
+/**
+ * Invariant 17: every message a live node sent after it installed the final
+ * configuration, and every message anyone delivered in the final ring, is
+ * delivered by every live node.
+ */
+function checkProgress(incs: Map<number, Incarnation>, finalRing: RingId | null, report: Report): void {
+  if (finalRing === null) return;
+  const must = new Set<string>();
+  for (const inc of incs.values()) {
+    const conf = lastConf(inc);
+    if (conf === null) continue;
+    for (const r of inc.records) {
+      if (r.kind === 'send' && r.index > conf.index) must.add(r.msgId);
+      if (r.kind === 'deliver' && r.msgId !== null && sameRing(r.ringId, finalRing)) must.add(r.msgId);
+    }
+  }
+  for (const [node, inc] of incs) {
+    const delivered = new Set<string>();
+    for (const r of inc.records) if (r.kind === 'deliver' && r.msgId !== null) delivered.add(r.msgId);
+    const missing = [...must].filter((id) => !delivered.has(id));
+    if (missing.length > 0) report.add(17, node, `n${node} never delivered ${missing.length} message(s) of the final ring ${ringKey(finalRing)}: ${sample(missing)}`);
+  }
+}
+
+/** Invariant 19: an idle ring stays put and its token keeps circulating. */
+function checkIdle(incs: Map<number, Incarnation>, input: LivenessInput, report: Report): void {
+  for (const [node, inc] of incs) {
+    const changes = inc.records.filter((r) => r.at >= input.idleFrom && (r.kind === 'conf' || (r.kind === 'state')));
+    if (changes.length > 0) {
+      const first = changes[0] as LogRecord;
+      report.add(19, node, `n${node} changed membership while idle: ${changes.length} record(s) from ${first.at.toFixed(1)} (idle from ${input.idleFrom.toFixed(1)})`);
+    }
+  }
+  if (input.tokensDuringIdle !== undefined && input.tokensDuringIdle === 0 && input.end > input.idleFrom) {
+    report.add(19, input.live[0] ?? 0, `no ORF token arrived anywhere during the idle period ${input.idleFrom.toFixed(1)}..${input.end.toFixed(1)}`);
+  }
+}
+
+/** Invariants 16, 17 and 19 for the liveness phase. */
+export function checkLiveness(records: readonly LogRecord[], input: LivenessInput, options: { perInvariantMax?: number } = {}): Violation[] {
+  const report = new Report(options.perInvariantMax ?? 20);
+  const byNode = splitIncarnations(records);
+  const incs = liveIncarnations(byNode, input.live, report);
+  const before = report.total;
+  const finalConf = checkConvergence(incs, input, report);
+  // Progress is judged in the final configuration: only once there is one.
+  if (report.total === before) checkProgress(incs, finalConf?.ringId ?? null, report);
+  checkIdle(incs, input, report);
+  return report.violations;
+}

@@ -1,0 +1,486 @@
+/**
+ * A simulated cluster: N EvsCores (the Totem processor with the group layer),
+ * one virtual clock, the packet simulator, a per-node "disk" that survives
+ * crashes, and the log the checkers read.
+ *
+ * The loop (quinn's Pair, TigerBeetle's cluster): `step()` jumps the clock to
+ * the earliest of the next packet arrival, the earliest deadline of any running
+ * node, and the next scheduled action, and handles exactly that one event.
+ * After every input a node receives, its Ready batch is drained in the order
+ * ready.ts prescribes: persist the ring seq, send (encode → network), hand the
+ * events to the application (→ log), re-read the node's deadline.
+ *
+ * Ties at the same virtual time go: packets (in send order), then deadlines
+ * (lowest node id first), then scheduled actions (in scheduling order).
+ */
+import { deriveTotemConfig, type TotemConfig, type TotemTimings } from '../../src/protocol/config.ts';
+import { EvsCore, type AppEvent } from '../../src/groups/evs-core.ts';
+import { datagramPayloadBytes as datagramPayloadBytesFor } from '../../src/groups/format.ts';
+import { encodeGroupName } from '../../src/groups/match.ts';
+import { decode } from '../../src/wire/decode.ts';
+import { encode } from '../../src/wire/encode.ts';
+import { mcastHeaderBytes } from '../../src/wire/header.ts';
+import { ringIdText, type Guarantee, type RingId } from '../../src/wire/messages.ts';
+import { readPayload } from './app.ts';
+import { msgIdOf, SimLog } from './log.ts';
+import { Network, type LinkOptions, type SimCodec } from './network.ts';
+import { Prng } from './prng.ts';
+
+/** The real codec; a datagram that does not decode is a bug, not a network event. */
+export const wireCodec: SimCodec = {
+  encode,
+  decode(bytes: Uint8Array) {
+    const result = decode(bytes);
+    if (!result.ok) throw new Error(`codec: a datagram the simulator encoded does not decode (${result.reason}, ${bytes.length} bytes)`);
+    return result.message;
+  },
+};
+
+/**
+ * Timings for simulation (TOTEM.md §3.9 "much smaller values in tests"):
+ * token 200, consensus 240, join 20, merge 50; no per-node token coefficient
+ * so every cluster size has the same timeouts; FAILED TO RECEIVE after 100
+ * visits instead of 2500 so a deaf node is expelled within the run.
+ */
+export const simTimings: TotemTimings = {
+  tokenMs: 200,
+  tokenCoefficientMs: 0,
+  consensusMs: 240,
+  joinMs: 20,
+  mergeMs: 50,
+  failRecvConst: 100,
+};
+
+/** The group every simulated application message is sent to. */
+export const simGroup = encodeGroupName('sim');
+
+export interface ClusterOptions {
+  /** node ids are 1..nodeCount. */
+  readonly nodeCount: number;
+  /** the seed of the cluster's PRNG (ignored when `prng` is given). */
+  readonly seed?: number;
+  readonly prng?: Prng;
+  /** overrides on top of `simTimings`. */
+  readonly timings?: TotemTimings;
+  readonly link?: Partial<LinkOptions>;
+  readonly loopback?: Partial<LinkOptions>;
+  /** MTU the datagram payload size derives from (default 1500, no crypto). */
+  readonly netmtuBytes?: number;
+  readonly messageBytesMax?: number;
+  readonly queueBytesMax?: number;
+  readonly codec?: SimCodec;
+  /** core log lines kept per node for traces (default 200; 0 = none). */
+  readonly coreLogLines?: number;
+  /** start every node at time 0 (default true). */
+  readonly startAll?: boolean;
+  /** abort (SimBudgetError) when more packets than this are in flight: a message storm (default 200 000). */
+  readonly inFlightMax?: number;
+  /** abort (SimBudgetError) after this many steps (default: no limit). */
+  readonly stepsMax?: number;
+}
+
+export interface CoreLine {
+  readonly at: number;
+  readonly incarnation: number;
+  readonly line: string;
+}
+
+interface SimNode {
+  readonly id: number;
+  readonly config: TotemConfig;
+  core: EvsCore | null;
+  incarnation: number;
+  deadline: number;
+  lastState: string | null;
+  readonly lines: CoreLine[];
+}
+
+interface Action {
+  readonly at: number;
+  readonly order: number;
+  readonly run: () => void;
+}
+
+export type SubmitOutcome = 'ok' | 'try-again' | 'down';
+
+/** One handler call that stays at the same virtual time this often is a livelock. */
+const sameTimeStepsMax = 200_000;
+
+export class Cluster {
+  /** virtual time, ms. */
+  now = 0;
+  readonly ids: readonly number[];
+  readonly prng: Prng;
+  readonly network: Network;
+  readonly log = new SimLog();
+  /** node → persisted ring seq. Survives crashes. */
+  readonly disk = new Map<number, number>();
+  readonly datagramPayloadBytes: number;
+  readonly messageBytesMax: number;
+  readonly queueBytesMax: number;
+  steps = 0;
+  /** packets that arrived at a node that was down. */
+  droppedAtDownNode = 0;
+
+  private readonly nodes = new Map<number, SimNode>();
+  private readonly actions: Action[] = [];
+  private actionOrder = 0;
+  private readonly coreLogLines: number;
+  private readonly inFlightMax: number;
+  private readonly stepsMax: number;
+  private sameTimeSteps = 0;
+
+  constructor(options: ClusterOptions) {
+    if (!Number.isInteger(options.nodeCount) || options.nodeCount < 1) throw new RangeError(`nodeCount must be >= 1 (got ${options.nodeCount})`);
+    this.prng = options.prng ?? new Prng(options.seed ?? 1);
+    this.ids = Array.from({ length: options.nodeCount }, (_, i) => i + 1);
+    this.network = new Network({
+      prng: this.prng.fork(),
+      codec: options.codec ?? wireCodec,
+      nodes: this.ids,
+      ...(options.link !== undefined ? { link: options.link } : {}),
+      ...(options.loopback !== undefined ? { loopback: options.loopback } : {}),
+    });
+    this.datagramPayloadBytes = datagramPayloadBytesFor(options.netmtuBytes ?? 1500, 0, mcastHeaderBytes);
+    this.messageBytesMax = options.messageBytesMax ?? 64 * 1024;
+    this.queueBytesMax = options.queueBytesMax ?? 256 * 1024;
+    this.coreLogLines = options.coreLogLines ?? 200;
+    this.inFlightMax = options.inFlightMax ?? 200_000;
+    this.stepsMax = options.stepsMax ?? Infinity;
+    const timings = { ...simTimings, ...options.timings };
+    for (const id of this.ids) {
+      const config = deriveTotemConfig(id, options.nodeCount, timings);
+      this.nodes.set(id, { id, config, core: null, incarnation: 0, deadline: Infinity, lastState: null, lines: [] });
+    }
+    if (options.startAll ?? true) for (const id of this.ids) this.start(id);
+  }
+
+  // ---- nodes -------------------------------------------------------------
+
+  private node(id: number): SimNode {
+    const node = this.nodes.get(id);
+    if (node === undefined) throw new RangeError(`no node ${id} (ids are 1..${this.ids.length})`);
+    return node;
+  }
+
+  config(id: number): TotemConfig {
+    return this.node(id).config;
+  }
+
+  isUp(id: number): boolean {
+    return this.node(id).core !== null;
+  }
+
+  /** running nodes, ascending. */
+  up(): number[] {
+    return this.ids.filter((id) => this.isUp(id));
+  }
+
+  down(): number[] {
+    return this.ids.filter((id) => !this.isUp(id));
+  }
+
+  /** the running node's core (throws when the node is down). */
+  core(id: number): EvsCore {
+    const core = this.node(id).core;
+    if (core === null) throw new Error(`node ${id} is down`);
+    return core;
+  }
+
+  incarnation(id: number): number {
+    return this.node(id).incarnation;
+  }
+
+  /** core log lines kept for traces (all incarnations). */
+  coreLines(id: number): readonly CoreLine[] {
+    return this.node(id).lines;
+  }
+
+  /** Start (or restart) a node: a new EvsCore with the ring seq from its disk. */
+  start(id: number): void {
+    const node = this.node(id);
+    if (node.core !== null) throw new Error(`start: node ${id} is already running`);
+    node.incarnation += 1;
+    const incarnation = node.incarnation;
+    const ringSeqLoaded = this.disk.get(id) ?? 0;
+    const log = this.coreLogLines === 0 ? undefined : (line: string): void => {
+      node.lines.push({ at: this.now, incarnation, line });
+      if (node.lines.length > 2 * this.coreLogLines) node.lines.splice(0, node.lines.length - this.coreLogLines);
+    };
+    node.core = new EvsCore({
+      config: node.config,
+      ringSeqLoaded,
+      datagramPayloadBytes: this.datagramPayloadBytes,
+      messageBytesMax: this.messageBytesMax,
+      queueBytesMax: this.queueBytesMax,
+      ...(log !== undefined ? { log } : {}),
+    });
+    node.lastState = null;
+    this.log.append(id, this.now, { kind: 'start', ringSeqLoaded });
+    this.drive(node, (core) => core.start(this.now));
+  }
+
+  /** Crash: memory (including queued submissions) is gone, the disk stays. */
+  crash(id: number): void {
+    const node = this.node(id);
+    if (node.core === null) throw new Error(`crash: node ${id} is not running`);
+    node.core = null;
+    node.deadline = Infinity;
+    this.log.append(id, this.now, { kind: 'crash' });
+  }
+
+  restart(id: number): void {
+    this.start(id);
+  }
+
+  /** Graceful leave: the node multicasts LEAVE and stops. */
+  leave(id: number): void {
+    const node = this.node(id);
+    if (node.core === null) throw new Error(`leave: node ${id} is not running`);
+    this.drive(node, (core) => core.leave(this.now));
+    node.core = null;
+    node.deadline = Infinity;
+    this.log.append(id, this.now, { kind: 'leave' });
+  }
+
+  /**
+   * The application on `id` submits one message. Logs SEND when accepted and
+   * the payload is a simulator payload (app.ts).
+   */
+  submit(id: number, payload: Uint8Array, guarantee: Guarantee, groups: readonly Uint8Array[] = [simGroup]): SubmitOutcome {
+    const node = this.node(id);
+    if (node.core === null) return 'down';
+    const result = this.drive(node, (core) => core.submit(this.now, groups, payload, guarantee));
+    if (result === 'ok') {
+      const info = readPayload(payload);
+      if (info !== null) {
+        this.log.append(id, this.now, {
+          kind: 'send', msgId: msgIdOf(info.sender, info.counter), counter: info.counter, size: payload.length, guarantee,
+        });
+      }
+    }
+    return result;
+  }
+
+  /** Run one input on a node and drain its Ready batch. */
+  private drive<T>(node: SimNode, input: (core: EvsCore) => T): T {
+    const core = node.core;
+    if (core === null) throw new Error(`node ${node.id} is down`);
+    try {
+      const result = input(core);
+      this.drain(node, core);
+      return result;
+    } catch (error) {
+      const reason = error instanceof Error ? error : new Error(String(error));
+      throw new NodeError(node.id, this.now, reason);
+    }
+  }
+
+  private drain(node: SimNode, core: EvsCore): void {
+    const ready = core.ready();
+    if (ready.persistRingSeq !== null) this.disk.set(node.id, ready.persistRingSeq);
+    for (const send of ready.sends) this.network.send(this.now, node.id, send);
+    for (const event of ready.events) this.record(node.id, event);
+    const state = core.processor.state;
+    if (state !== node.lastState) {
+      node.lastState = state;
+      this.log.append(node.id, this.now, { kind: 'state', state, ringId: core.processor.ringId });
+    }
+    node.deadline = core.nextDeadline();
+    if (Number.isNaN(node.deadline)) throw new Error('nextDeadline() is NaN');
+  }
+
+  private record(id: number, event: AppEvent): void {
+    if (event.kind === 'confchg') {
+      this.log.append(id, this.now, {
+        kind: 'conf', type: event.type, ringId: event.ringId, fromRingId: event.fromRingId,
+        members: [...event.members], left: [...event.left], joined: [...event.joined],
+      });
+      return;
+    }
+    const info = readPayload(event.payload);
+    const groupsOk = event.groups.length === 1 && sameBytes(event.groups[0] as Uint8Array, simGroup);
+    this.log.append(id, this.now, {
+      kind: 'deliver',
+      msgId: info === null ? null : msgIdOf(info.sender, info.counter),
+      sender: event.sender,
+      counter: info?.counter ?? -1,
+      size: event.payload.length,
+      guarantee: event.guarantee,
+      ringId: event.ringId,
+      seq: event.seq,
+      bytesOk: info !== null && info.bytesOk && groupsOk,
+    });
+  }
+
+  // ---- time --------------------------------------------------------------
+
+  /** Run `run` at virtual time `at` (now if in the past). */
+  schedule(at: number, run: () => void): void {
+    const action = { at: Math.max(at, this.now), order: this.actionOrder++, run };
+    const h = this.actions;
+    h.push(action);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!actionLess(h[i] as Action, h[parent] as Action)) break;
+      [h[i], h[parent]] = [h[parent] as Action, h[i] as Action];
+      i = parent;
+    }
+  }
+
+  after(ms: number, run: () => void): void {
+    this.schedule(this.now + ms, run);
+  }
+
+  private popAction(): Action | undefined {
+    const h = this.actions;
+    const top = h[0];
+    const last = h.pop();
+    if (top === undefined || last === undefined || h.length === 0) return top;
+    h[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && actionLess(h[l] as Action, h[m] as Action)) m = l;
+      if (r < h.length && actionLess(h[r] as Action, h[m] as Action)) m = r;
+      if (m === i) break;
+      [h[i], h[m]] = [h[m] as Action, h[i] as Action];
+      i = m;
+    }
+    return top;
+  }
+
+  private earliestDeadline(): { at: number; node: SimNode | null } {
+    let at = Infinity;
+    let best: SimNode | null = null;
+    for (const node of this.nodes.values()) {
+      if (node.core !== null && node.deadline < at) {
+        at = node.deadline;
+        best = node;
+      }
+    }
+    return { at, node: best };
+  }
+
+  /** time of the next event, Infinity when there is none. */
+  nextEventAt(): number {
+    const action = this.actions[0]?.at ?? Infinity;
+    return Math.max(this.now, Math.min(this.network.nextArrival(), this.earliestDeadline().at, action));
+  }
+
+  /** Handle the earliest event; false when there is nothing left to do. */
+  step(): boolean {
+    const packetAt = this.network.nextArrival();
+    const deadline = this.earliestDeadline();
+    const actionAt = this.actions[0]?.at ?? Infinity;
+    const at = Math.min(packetAt, deadline.at, actionAt);
+    if (at === Infinity) return false;
+    const next = Math.max(at, this.now);
+    this.sameTimeSteps = next === this.now ? this.sameTimeSteps + 1 : 0;
+    if (this.sameTimeSteps > sameTimeStepsMax) throw new SimBudgetError(`livelock: ${sameTimeStepsMax} steps at virtual time ${this.now}`);
+    if (this.network.inFlight > this.inFlightMax) {
+      const t = this.network.stats.arrivalsByType;
+      throw new SimBudgetError(`message storm: ${this.network.inFlight} packets in flight at ${this.now.toFixed(3)} ms ` +
+        `(arrivals so far: token ${t[0]}, mcast ${t[1]}, merge-detect ${t[2]}, join ${t[3]}, commit ${t[4]}, hold-cancel ${t[5]})`);
+    }
+    if (this.steps >= this.stepsMax) throw new SimBudgetError(`step budget: ${this.stepsMax} steps by ${this.now.toFixed(3)} ms`);
+    this.now = next;
+    this.steps += 1;
+    if (packetAt === at) {
+      const arrival = this.network.pop();
+      if (arrival === null) throw new Error('network: nextArrival without a packet');
+      const node = this.node(arrival.to);
+      if (node.core === null) this.droppedAtDownNode += 1;
+      else this.drive(node, (core) => core.handleMessage(this.now, arrival.message));
+    } else if (deadline.at === at && deadline.node !== null) {
+      this.drive(deadline.node, (core) => core.handleTimeout(this.now));
+    } else {
+      this.popAction()?.run();
+    }
+    return true;
+  }
+
+  /** Handle every event up to now + ms, then set the clock to now + ms. */
+  runFor(ms: number): void {
+    this.runUntilTime(this.now + ms);
+  }
+
+  runUntilTime(end: number): void {
+    while (this.nextEventAt() <= end) this.step();
+    this.now = Math.max(this.now, end);
+  }
+
+  /**
+   * Step until `predicate()` holds (checked before every step) or `msMax` of
+   * virtual time passed. Returns whether the predicate held.
+   */
+  runUntil(predicate: () => boolean, msMax: number): boolean {
+    const end = this.now + msMax;
+    for (;;) {
+      if (predicate()) return true;
+      if (this.nextEventAt() > end) {
+        this.now = Math.max(this.now, end);
+        return predicate();
+      }
+      this.step();
+    }
+  }
+
+  // ---- views -------------------------------------------------------------
+
+  /** every node in `ids` is up, OPERATIONAL, in the same ring whose members are exactly `ids`. */
+  converged(ids: readonly number[] = this.up()): boolean {
+    if (ids.length === 0) return true;
+    let ring: RingId | null = null;
+    const want = [...ids].sort((a, b) => a - b).join(',');
+    for (const id of ids) {
+      const core = this.node(id).core;
+      if (core === null) return false;
+      const p = core.processor;
+      if (p.state !== 'operational') return false;
+      if (p.members.join(',') !== want) return false;
+      if (ring === null) ring = p.ringId;
+      else if (ring.rep !== p.ringId.rep || ring.seq !== p.ringId.seq) return false;
+    }
+    return true;
+  }
+
+  /** one line per node: state, ring, members. */
+  describe(): string[] {
+    return this.ids.map((id) => {
+      const core = this.node(id).core;
+      if (core === null) return `n${id} down`;
+      const p = core.processor;
+      return `n${id}#${this.incarnation(id)} ${p.state} ring=${ringIdText(p.ringId)} members=[${p.members.join(',')}]`;
+    });
+  }
+}
+
+/** An exception thrown by a node's core, with where and when. */
+export class NodeError extends Error {
+  constructor(readonly node: number, readonly at: number, override readonly cause: Error) {
+    super(`node ${node} at ${at.toFixed(3)} ms: ${cause.name}: ${cause.message}`);
+    this.name = 'NodeError';
+  }
+}
+
+/** The simulation itself gave up: livelock, message storm, or step budget exhausted. */
+export class SimBudgetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SimBudgetError';
+  }
+}
+
+function actionLess(a: Action, b: Action): boolean {
+  return a.at < b.at || (a.at === b.at && a.order < b.order);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,348 @@
+/**
+ * Seeded swarm testing (TigerBeetle's VOPR): one seed decides everything —
+ * cluster size, Totem knobs, network quality, which faults happen when, the
+ * traffic — so a failing seed replays exactly.
+ *
+ * A run has two phases.
+ *  - Safety phase (`safetyMs`): traffic flows while faults come and go at
+ *    random: loss/duplication changes, partitions, heals, one-way cuts,
+ *    isolation, a node that cannot receive, token loss bursts, crashes,
+ *    quick restarts, graceful leaves.
+ *  - Liveness phase: everything heals at once, loss and duplication stop,
+ *    crashed nodes are restarted (all of them, or a random subset); traffic
+ *    continues or pauses until convergence, then runs a little more, then
+ *    stops; the ring then has to stay put while idle.
+ * Afterwards the checkers run: invariants 1–15 over the whole log, 16/17/19
+ * over the liveness phase. A core that throws is reported as invariant 0.
+ */
+import { type TotemTimings } from '../../src/protocol/config.ts';
+import { MessageType } from '../../src/wire/messages.ts';
+import { AppModel, type TrafficOptions } from './app.ts';
+import { checkLiveness, checkSafety, livenessBoundMs, type Violation } from './checkers.ts';
+import { Cluster, NodeError, SimBudgetError, simTimings } from './cluster.ts';
+import type { LinkOptions } from './network.ts';
+import { Prng } from './prng.ts';
+
+export const faultKinds = [
+  'partition', 'heal', 'crash', 'restart', 'leave', 'cut', 'isolate', 'deaf', 'tokenDrop', 'quality',
+] as const;
+export type FaultKind = (typeof faultKinds)[number];
+
+export interface SwarmOptions {
+  readonly nodeCount: number;
+  /** Totem timings and knobs on top of simTimings. */
+  readonly timings: TotemTimings;
+  readonly link: LinkOptions;
+  readonly safetyMs: number;
+  /** mean time between two fault events in the safety phase. */
+  readonly faultIntervalMeanMs: number;
+  /** relative weights of the fault kinds. */
+  readonly faultWeights: Readonly<Record<FaultKind, number>>;
+  /** probability that a crashed node is restarted shortly after (before peers time out). */
+  readonly quickRestartProbability: number;
+  readonly traffic: TrafficOptions;
+  /** liveness phase: restart every down node (else a random subset). */
+  readonly restartAll: boolean;
+  /** liveness phase: traffic continues while the cluster converges (else it pauses until then). */
+  readonly trafficWhileConverging: boolean;
+  /** traffic after convergence, before it stops for good. */
+  readonly trafficAfterMs: number;
+}
+
+/** What a caller may pin; everything else derives from the seed. */
+export interface SwarmOverrides {
+  readonly nodesMin?: number;
+  readonly nodesMax?: number;
+  readonly safetyMsMin?: number;
+  readonly safetyMsMax?: number;
+  /** abort the run (invariant 0) after this many simulator steps (default 20 million). */
+  readonly stepsMax?: number;
+  readonly options?: Partial<SwarmOptions>;
+}
+
+export interface SwarmResult {
+  readonly seed: number;
+  readonly options: SwarmOptions;
+  readonly violations: Violation[];
+  readonly sent: number;
+  readonly delivered: number;
+  /** virtual time the live set converged after the heal, or null. */
+  readonly convergedAfterMs: number | null;
+  readonly boundMs: number;
+  readonly live: readonly number[];
+  readonly virtualMs: number;
+  readonly steps: number;
+  readonly digest: string;
+  readonly cluster: Cluster;
+}
+
+/** Derive a run's options from its seed (and the caller's pins). */
+export function swarmOptions(prng: Prng, overrides: SwarmOverrides = {}): SwarmOptions {
+  const nodeCount = prng.int(overrides.nodesMin ?? 2, overrides.nodesMax ?? 16);
+  const windowSize = prng.pick([10, 20, 50, 50, 80]);
+  const wrap = prng.chance(0.2);
+  const timings: TotemTimings = {
+    windowSize,
+    maxMessages: prng.int(1, Math.min(windowSize, 20)),
+    missCountConst: prng.int(1, 5),
+    // near the u32 end so seqs wrap inside a ring (corosync SEQNO_START_MSG)
+    seqStart: wrap ? 0xffff_ffff - prng.int(0, 300) : 0,
+  };
+  const lossy = prng.chance(0.7);
+  const link: LinkOptions = {
+    delayMinMs: prng.real(0.05, 1),
+    delayJitterMs: prng.pick([0.1, 1, 2, 5]),
+    lossProbability: lossy ? prng.pick([0.001, 0.01, 0.05, 0.1, 0.2]) : 0,
+    duplicateProbability: prng.chance(0.3) ? prng.pick([0.01, 0.05]) : 0,
+  };
+  const w = (p: number, hi: number): number => (prng.chance(p) ? prng.int(1, hi) : 0);
+  const faultWeights: Record<FaultKind, number> = {
+    partition: w(0.6, 4), heal: 3, crash: w(0.6, 3), restart: 3, leave: w(0.3, 2), cut: w(0.4, 3),
+    isolate: w(0.4, 2), deaf: w(0.2, 1), tokenDrop: w(0.4, 2), quality: w(0.5, 2),
+  };
+  const sizeMaxBytes = prng.pick([64, 1400, 4200]);
+  const traffic: TrafficOptions = {
+    intervalMeanMs: prng.pick([10, 30, 100, 300]) * Math.max(1, nodeCount / 4),
+    smallProbability: prng.real(0, 0.6),
+    largeProbability: prng.pick([0, 0.02, 0.1]),
+    sizeMaxBytes,
+    sizeLargeMaxBytes: Math.max(sizeMaxBytes, prng.pick([8000, 20000])),
+    safeProbability: prng.pick([0, 0.2, 0.5, 1]),
+  };
+  return {
+    nodeCount,
+    timings,
+    link,
+    safetyMs: prng.int(overrides.safetyMsMin ?? 2000, overrides.safetyMsMax ?? 8000),
+    faultIntervalMeanMs: prng.pick([50, 150, 400, 1000]),
+    faultWeights,
+    quickRestartProbability: prng.real(0, 0.5),
+    traffic,
+    restartAll: prng.chance(0.7),
+    trafficWhileConverging: prng.chance(0.5),
+    trafficAfterMs: prng.int(200, 600),
+    ...overrides.options,
+  };
+}
+
+export function describeOptions(o: SwarmOptions): string {
+  const weights = faultKinds.filter((k) => o.faultWeights[k] > 0).map((k) => `${k}:${o.faultWeights[k]}`).join(',');
+  const t = o.timings;
+  return `nodes=${o.nodeCount} safety=${o.safetyMs}ms window=${t.windowSize ?? '-'}/${t.maxMessages ?? '-'} miss=${t.missCountConst ?? '-'}` +
+    `${t.seqStart !== undefined && t.seqStart !== 0 ? ` seqStart=0x${t.seqStart.toString(16)}` : ''}` +
+    ` delay=${o.link.delayMinMs.toFixed(2)}+${o.link.delayJitterMs} loss=${o.link.lossProbability} dup=${o.link.duplicateProbability}` +
+    ` faults=every~${o.faultIntervalMeanMs}ms{${weights}} quickRestart=${o.quickRestartProbability.toFixed(2)}` +
+    ` traffic=every~${Math.round(o.traffic.intervalMeanMs)}ms size<=${o.traffic.sizeMaxBytes}/${o.traffic.sizeLargeMaxBytes} safe=${o.traffic.safeProbability}` +
+    ` restartAll=${o.restartAll} trafficWhileConverging=${o.trafficWhileConverging}`;
+}
+
+/** Random groups (2 or 3 of them) over `ids`, each non-empty. */
+function randomGroups(prng: Prng, ids: readonly number[]): number[][] {
+  const count = Math.min(ids.length, prng.int(2, 3));
+  const shuffled = prng.shuffle([...ids]);
+  const groups: number[][] = Array.from({ length: count }, () => []);
+  shuffled.forEach((id, i) => {
+    const g = i < count ? i : prng.int(0, count - 1);
+    (groups[g] as number[]).push(id);
+  });
+  return groups;
+}
+
+class Faults {
+  private readonly filters: number[] = [];
+
+  constructor(private readonly cluster: Cluster, private readonly prng: Prng, private readonly options: SwarmOptions) {}
+
+  private tokenDrop(): void {
+    const id = this.cluster.network.dropTypes([MessageType.OrfToken], this.prng.real(0.3, 1));
+    this.filters.push(id);
+    this.cluster.after(this.prng.int(20, 600), () => this.cluster.network.removeFilter(id));
+  }
+
+  private quality(): void {
+    this.cluster.network.setLinkDefaults({
+      lossProbability: this.prng.pick([0, 0, 0.01, 0.05, 0.1, 0.3]),
+      duplicateProbability: this.prng.pick([0, 0, 0.02, 0.1]),
+    });
+  }
+
+  private crash(): void {
+    const up = this.cluster.up();
+    if (up.length === 0) return;
+    const id = this.prng.pick(up);
+    this.cluster.crash(id);
+    if (this.prng.chance(this.options.quickRestartProbability)) {
+      this.cluster.after(this.prng.int(1, 150), () => {
+        if (!this.cluster.isUp(id)) this.cluster.start(id);
+      });
+    }
+  }
+
+  /** one random fault event. */
+  inject(): void {
+    const c = this.cluster;
+    const kind = faultKinds[this.prng.weighted(faultKinds.map((k) => this.options.faultWeights[k]))] as FaultKind;
+    const any = (): number => this.prng.pick(c.ids);
+    switch (kind) {
+      case 'partition':
+        c.network.clearCuts();
+        c.network.partition(randomGroups(this.prng, c.ids));
+        return;
+      case 'heal':
+        c.network.heal();
+        return;
+      case 'crash':
+        return this.crash();
+      case 'restart': {
+        const down = c.down();
+        if (down.length > 0) c.start(this.prng.pick(down));
+        return;
+      }
+      case 'leave': {
+        const up = c.up();
+        if (up.length > 0) c.leave(this.prng.pick(up));
+        return;
+      }
+      case 'cut': {
+        const from = any();
+        const to = any();
+        c.network.cut(from, to);
+        if (this.prng.chance(0.5)) c.after(this.prng.int(50, 1000), () => c.network.uncut(from, to));
+        return;
+      }
+      case 'isolate':
+        c.network.isolate(any());
+        return;
+      case 'deaf': {
+        const id = any();
+        c.network.setCannotReceive(id, this.prng.chance(0.8));
+        c.after(this.prng.int(200, 3000), () => c.network.clearCannotReceive(id));
+        return;
+      }
+      case 'tokenDrop':
+        return this.tokenDrop();
+      case 'quality':
+        return this.quality();
+    }
+  }
+
+  /** Liveness phase: a clean, loss-free, fully connected network. */
+  stop(): void {
+    const n = this.cluster.network;
+    n.heal();
+    n.clearLinkOverrides();
+    n.setLinkDefaults({ lossProbability: 0, duplicateProbability: 0 });
+  }
+}
+
+class Traffic {
+  on = true;
+
+  constructor(private readonly cluster: Cluster, private readonly app: AppModel) {}
+
+  /** every node submits at Poisson intervals, whenever traffic is on and it is up. */
+  start(): void {
+    for (const id of this.cluster.ids) this.cluster.after(this.app.interval(), () => this.tick(id));
+  }
+
+  private tick(id: number): void {
+    if (this.on && this.cluster.isUp(id)) {
+      const submission = this.app.next(id);
+      const result = this.cluster.submit(id, submission.payload, submission.guarantee);
+      if (result === 'ok') this.app.accepted(id, submission.counter);
+    }
+    this.cluster.after(this.app.interval(), () => this.tick(id));
+  }
+}
+
+/** After traffic stops: up to this many token timeouts for the send queues to empty… */
+const drainTokensMax = 25;
+/** …then this many more for the last deliveries. */
+const drainTokens = 2;
+/** Then the idle period (invariant 19): this many token timeouts without any membership change. */
+const idleTokens = 5;
+
+/** One complete run: safety phase, liveness phase, checkers. */
+export function runSwarm(seed: number, overrides: SwarmOverrides = {}): SwarmResult {
+  const root = new Prng(seed);
+  const options = swarmOptions(root.fork(), overrides);
+  const cluster = new Cluster({
+    nodeCount: options.nodeCount,
+    prng: root.fork(),
+    timings: { ...simTimings, ...options.timings },
+    link: options.link,
+    startAll: false,
+    inFlightMax: 20_000,
+    stepsMax: overrides.stepsMax ?? 20_000_000,
+  });
+  const faultPrng = root.fork();
+  const faults = new Faults(cluster, faultPrng, options);
+  const traffic = new Traffic(cluster, new AppModel(root.fork(), options.traffic));
+  const violations: Violation[] = [];
+  const config = cluster.config(1);
+  const boundMs = livenessBoundMs(config, options.nodeCount, options.link.delayMinMs + options.link.delayJitterMs);
+  let convergedAfterMs: number | null = null;
+  let live: number[] = [];
+  try {
+    // Nodes boot within the first token timeout, in random order.
+    for (const id of cluster.ids) {
+      cluster.schedule(faultPrng.real(0, config.tokenMs), () => {
+        if (!cluster.isUp(id)) cluster.start(id);
+      });
+    }
+    traffic.start();
+    const scheduleFault = (): void => {
+      const at = cluster.now + faultPrng.exponential(options.faultIntervalMeanMs);
+      if (at < options.safetyMs) cluster.schedule(at, () => { faults.inject(); scheduleFault(); });
+    };
+    scheduleFault();
+    cluster.runUntilTime(options.safetyMs);
+
+    // ---- liveness phase ----
+    faults.stop();
+    traffic.on = options.trafficWhileConverging;
+    const down = cluster.down();
+    const restart = options.restartAll ? down : down.filter(() => faultPrng.chance(0.5));
+    if (cluster.up().length === 0 && restart.length === 0 && down.length > 0) restart.push(faultPrng.pick(down));
+    for (const id of restart) cluster.start(id);
+    live = cluster.up();
+    const healedAt = cluster.now;
+    const converged = cluster.runUntil(() => cluster.converged(live), boundMs);
+    if (converged) convergedAfterMs = cluster.now - healedAt;
+    traffic.on = true;
+    cluster.runFor(options.trafficAfterMs);
+    traffic.on = false;
+    // drain: every live node's send queue empties, then a few rotations for the last safe deliveries
+    const queuesEmpty = (): boolean => live.every((id) => !cluster.isUp(id) || cluster.core(id).stats.queuedMessages === 0);
+    cluster.runUntil(queuesEmpty, drainTokensMax * config.tokenMs);
+    cluster.runFor(drainTokens * config.tokenMs);
+    const idleFrom = cluster.now;
+    const tokensBefore = cluster.network.stats.arrivalsByType[MessageType.OrfToken] ?? 0;
+    cluster.runFor(idleTokens * config.tokenMs);
+    const tokensDuringIdle = (cluster.network.stats.arrivalsByType[MessageType.OrfToken] ?? 0) - tokensBefore;
+    violations.push(...checkSafety(cluster.log.records));
+    violations.push(...checkLiveness(cluster.log.records, { live, healedAt, boundMs, idleFrom, end: cluster.now, tokensDuringIdle }));
+  } catch (error) {
+    if (error instanceof NodeError) {
+      violations.push({ invariant: 0, node: error.node, detail: `${error.message}\n${error.cause.stack ?? ''}` });
+    } else if (error instanceof SimBudgetError) {
+      violations.push({ invariant: 0, node: 0, detail: `${error.message}\n${cluster.describe().join('\n')}` });
+    } else {
+      throw error;
+    }
+  }
+  return {
+    seed,
+    options,
+    violations,
+    sent: cluster.log.count('send'),
+    delivered: cluster.log.count('deliver'),
+    convergedAfterMs,
+    boundMs,
+    live,
+    virtualMs: cluster.now,
+    steps: cluster.steps,
+    digest: cluster.log.digest(),
+    cluster,
+  };
+}
