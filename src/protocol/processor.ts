@@ -302,6 +302,7 @@ export class Processor {
     if (this.memb !== 'gather') return;
     this.sendJoin();
     this.timers.arm(Timer.Join, this.now + this.config.joinMs);
+    this.checkConsensus();
   }
 
   private onConsensusTimeout(): void {
@@ -355,7 +356,10 @@ export class Processor {
     this.sendJoin();
     // DEVIATION (evs4j): my own JOIN is processed here, not when its loopback
     // copy arrives, so a lone processor forms its ring without the network.
-    this.checkConsensus();
+    // At start-up it is processed one join period later instead, so that a
+    // processor whose peers are running goes straight into their ring (their
+    // joins answer mine within that period) rather than through a singleton.
+    if (reason !== GatherReason.InterfaceChange) this.checkConsensus();
   }
 
   private sendJoin(): void {
@@ -437,18 +441,26 @@ export class Processor {
     } else if (setHas(this.failedList, sender)) {
       // a processor I consider failed does not change my view
     } else {
-      this.procList = setUnion(this.procList, join.procList);
+      const procList = setUnion(this.procList, join.procList);
+      let failedList = this.failedList;
       if (setHas(join.failedList, this.me)) {
         // it thinks I am dead: I treat it as dead (mutual exclusion)
-        this.failedList = setUnion(this.failedList, [sender]);
+        failedList = setUnion(failedList, [sender]);
       } else if (setHas(this.memberList, sender)) {
-        // adopt failure knowledge only from my old ring-mates, never about
-        // members of my own ring that the sender merely lacks
-        this.failedList = setUnion(this.failedList, setMinus(join.failedList, [this.me]));
+        // adopt failure knowledge only from my old ring-mates
+        failedList = setUnion(failedList, join.failedList);
       }
       if (join.leave) this.log(`Received LEAVE message from ${sender}`);
-      this.enterGather(GatherReason.MergeDuringJoin);
-      gatherEntered = true;
+      // DEVIATION (paper): re-gather only when my sets grew. corosync re-enters
+      // GATHER (and multicasts a JOIN) even when nothing changed, so two
+      // processors whose failed lists differ and who do not adopt each
+      // other's answer every join with a join: a storm without progress.
+      if (!setEqual(procList, this.procList) || !setEqual(failedList, this.failedList)) {
+        this.procList = procList;
+        this.failedList = failedList;
+        this.enterGather(GatherReason.MergeDuringJoin);
+        gatherEntered = true;
+      }
     }
     if (!gatherEntered && this.memb === 'operational') this.enterGather(GatherReason.JoinDuringOperational);
   }

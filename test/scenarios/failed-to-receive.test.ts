@@ -67,12 +67,18 @@ describe('a processor that can send but not receive multicast (FAILED TO RECEIVE
     }
   });
 
-  it('the others keep delivering their own messages while node 3 is deaf', () => {
+  // Once expelled, node 3 keeps sending (merge detects, joins), so the others
+  // re-admit it and it expels itself again (corosync does the same; TOTEM.md
+  // §10.10). A ring that contains the deaf node cannot make a safe message safe,
+  // and a processor that does not install the next ring with the others (it
+  // heard node 3's JOIN during RECOVERY) legitimately ends with another history:
+  // EVS only binds processors that move together. So each processor must
+  // deliver its own messages, and the others' messages in volume.
+  it('the others keep delivering while node 3 is deaf, each its own messages included', () => {
     for (const count of deliveredByRestDuringFault) expect(count).toBeGreaterThan(200);
-    const sentByRest = rest.flatMap((n) => app.acceptedBy(n));
     for (const n of rest) {
       const have = new Set(delivered(cluster, n));
-      expect(sentByRest.filter((id) => !have.has(id))).toEqual([]);
+      expect(app.acceptedBy(n).filter((id) => !have.has(id))).toEqual([]);
     }
   });
 
