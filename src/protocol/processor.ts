@@ -731,10 +731,15 @@ export class Processor {
    * 'old-regular': contiguous old messages, stopping at the first hole and at
    * the first safe message that no transitional member delivered (such a
    * message is not known to be held by every old member: it goes to the
-   * transitional configuration). 'transitional': everything left, skipping
-   * holes and originators outside the deliver set.
+   * transitional configuration). 'transitional': everything left; up to the
+   * first hole from any originator (such messages were only held back for
+   * safety, and a processor of the old ring may already have delivered them
+   * as safe: every old member holding them must deliver them), after the
+   * first hole only from originators in the deliver set (corosync: a message
+   * after a hole may depend on the missing one).
    */
   private deliverOld(end: number, phase: 'old-regular' | 'transitional'): void {
+    let pastHole = false;
     while (seqLt(this.highDelivered, end)) {
       const seq = seqAdd(this.highDelivered, 1);
       const message = this.regular.get(seq);
@@ -743,8 +748,11 @@ export class Processor {
         if (message.guarantee === Guarantee.Safe && seqLt(this.highRingDelivered, seq)) return;
       }
       this.highDelivered = seq;
-      if (message === undefined) continue;
-      if (phase === 'transitional' && !setHas(this.deliverMembers, message.sender)) continue;
+      if (message === undefined) {
+        pastHole = true;
+        continue;
+      }
+      if (pastHole && !setHas(this.deliverMembers, message.sender)) continue;
       this.deliver(message);
     }
   }

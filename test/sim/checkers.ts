@@ -417,7 +417,12 @@ function checkViews(byNode: Map<number, Incarnation[]>, report: Report): void {
       continue;
     }
     const conf = period.conf;
-    if (!conf.members.includes(d.sender)) {
+    // A transitional view may deliver messages of the preceding regular view's
+    // members that no transitional member lacks (the EVS paper's rule): a safe
+    // message held back for want of stability must reach every old member
+    // holding it, also when its originator left.
+    const previousMembers = period.kind === 'regular' ? [] : (period.after?.conf?.members ?? []);
+    if (!conf.members.includes(d.sender) && !previousMembers.includes(d.sender)) {
       report.add(8, inc.node, `${id} from n${d.sender} delivered in ${conf.type} ${ringKey(conf.ringId)} ${fmt(conf.members)}`);
     }
     if (period.kind === 'regular') {
