@@ -71,6 +71,8 @@ export class Processor {
   private procList: number[] = [];
   private failedList: number[] = [];
   private consensus = new Set<number>();
+  /** processors whose JOIN reached me since my last installed ring: alive to me. */
+  private heardFrom = new Set<number>();
   private tokenRingIdSeq: number;
   private failedToRecv = false;
 
@@ -402,6 +404,7 @@ export class Processor {
     if (join.sender === this.me) return; // processed locally when sent
     this.stats.joinsReceived++;
     this.tokenRingIdSeq = Math.max(this.tokenRingIdSeq, join.ringSeq);
+    if (!join.leave) this.heardFrom.add(join.sender);
     switch (this.memb) {
       case 'operational':
         if (!this.ignoreJoinUnderOperational(join)) this.joinProcess(join);
@@ -447,9 +450,16 @@ export class Processor {
         // it thinks I am dead: I treat it as dead (mutual exclusion)
         failedList = setUnion(failedList, [sender]);
       } else if (setHas(this.memberList, sender)) {
-        // adopt failure knowledge only from my old ring-mates
-        failedList = setUnion(failedList, join.failedList);
+        // adopt failure knowledge only from my old ring-mates. DEVIATION:
+        // never about a processor whose own JOIN reached me since my last
+        // ring: a ring-mate that failed to install a ring keeps a failed list
+        // from before it, and adopting that hearsay re-excludes a processor
+        // that is demonstrably alive, round after round (a livelock the
+        // swarm found with 13 processors). My own consensus timeout still
+        // declares it failed if it goes silent.
+        failedList = setUnion(failedList, join.failedList.filter((id) => !this.heardFrom.has(id)));
       }
+      if (join.leave) failedList = setUnion(failedList, [sender]);
       if (join.leave) this.log(`Received LEAVE message from ${sender}`);
       // DEVIATION (paper): re-gather only when my sets grew. corosync re-enters
       // GATHER (and multicasts a JOIN) even when nothing changed, so two
@@ -780,6 +790,7 @@ export class Processor {
     this.memberList = [...this.newMembers];
     this.procList = [...this.newMembers];
     this.failedList = [];
+    this.heardFrom.clear();
     this.oldRingId = this.myRingId;
     this.oldRingStateSaved = false;
     this.setRetransFlag = false;
