@@ -437,6 +437,48 @@ function checkViews(byNode: Map<number, Incarnation[]>, report: Report): void {
   }
 }
 
+/**
+ * Invariant 8, second half (the paper's causality rule, corosync's deliver
+ * set): in a transitional view, a message from a sender outside the
+ * transitional configuration may be delivered only while there is no hole
+ * before it — it might depend on the missing message. A hole is visible here
+ * as a message of the same ring, at a lower seq, that some node delivered and
+ * this node did not (a hole nobody filled stays invisible: under-reporting only).
+ */
+function checkNoDepartedAfterHole(byNode: Map<number, Incarnation[]>, report: Report): void {
+  const placed = new Map<string, { seq: number; msgId: string }[]>();
+  const seen = new Set<string>();
+  for (const incs of byNode.values()) {
+    for (const inc of incs) {
+      for (const d of inc.deliveries) {
+        if (d.msgId === null || seen.has(d.msgId)) continue;
+        seen.add(d.msgId);
+        const ring = ringKey(d.ringId);
+        const list = placed.get(ring) ?? [];
+        list.push({ seq: d.seq, msgId: d.msgId });
+        placed.set(ring, list);
+      }
+    }
+  }
+  for (const incs of byNode.values()) {
+    for (const inc of incs) {
+      for (const t of inc.periods) {
+        if (t.kind !== 'transitional' || t.conf === null || t.after === null) continue;
+        const trans = t.conf.members;
+        const mine = new Set([...t.after.deliveries, ...t.deliveries].map((d) => d.msgId));
+        for (const d of t.deliveries) {
+          if (d.msgId === null || trans.includes(d.sender)) continue;
+          const hole = (placed.get(ringKey(d.ringId)) ?? []).find((m) => seqLt(m.seq, d.seq) && !mine.has(m.msgId));
+          if (hole !== undefined) {
+            report.add(8, inc.node, `${incName(inc)}: ${d.msgId} (seq ${d.seq}) from n${d.sender}, not in transitional ${fmt(trans)}, ` +
+              `delivered after a hole (${hole.msgId} at seq ${hole.seq} missing)`);
+          }
+        }
+      }
+    }
+  }
+}
+
 /** Invariant 10: one order per ring, gap-free regular prefixes, pairwise consistency. */
 function checkTotalOrder(byNode: Map<number, Incarnation[]>, report: Report): void {
   const incs = [...byNode.values()].flat();
@@ -645,6 +687,7 @@ export function checkSafety(records: readonly LogRecord[], options: SafetyOption
   const sends = sendsById(byNode);
   checkIntegrity(byNode, sends, report);
   checkViews(byNode, report);
+  checkNoDepartedAfterHole(byNode, report);
   checkTotalOrder(byNode, report);
   checkVirtualSynchrony(byNode, report);
   checkFifo(byNode, report);

@@ -57,6 +57,8 @@ export interface SwarmOverrides {
   readonly safetyMsMax?: number;
   /** abort the run (invariant 0) after this many simulator steps (default 20 million). */
   readonly stepsMax?: number;
+  /** core log lines kept per node for traces (default 200; Infinity keeps all). */
+  readonly coreLogLines?: number;
   readonly options?: Partial<SwarmOptions>;
 }
 
@@ -274,6 +276,7 @@ export function runSwarm(seed: number, overrides: SwarmOverrides = {}): SwarmRes
     startAll: false,
     inFlightMax: 20_000,
     stepsMax: overrides.stepsMax ?? 20_000_000,
+    ...(overrides.coreLogLines !== undefined ? { coreLogLines: overrides.coreLogLines } : {}),
   });
   const faultPrng = root.fork();
   const faults = new Faults(cluster, faultPrng, options);

@@ -235,6 +235,17 @@ describe('checkSafety: each invariant can fail', () => {
     expect(invariants(checkSafety(b.log.records))).toEqual([]);
   });
 
+  it('8 sender membership: a departed sender\'s message after a hole (the deliver-set rule)', () => {
+    const b = base();
+    b.send(2, 2).send(2, 3);
+    // node 2 delivered seq 3 and 4 in the regular view, node 1 missed seq 3
+    b.deliver(2, 2, 2, ring(1, 4), 3).deliver(2, 2, 3, ring(1, 4), 4);
+    b.conf(1, 'transitional', ring(1, 8), ring(1, 4), { members: [1], left: [2] });
+    b.deliver(1, 2, 3, ring(1, 4), 4);
+    b.conf(1, 'regular', ring(1, 8), ring(1, 4), { members: [1] });
+    expect(invariants(checkSafety(b.log.records))).toEqual([8]);
+  });
+
   it('9 delivery in the ordering ring: a message of another ring', () => {
     const b = base();
     b.send(1, 2);
