@@ -342,11 +342,39 @@ function viewSteps(byNode: Map<number, Incarnation[]>): Map<string, { inc: Incar
   return steps;
 }
 
-/** Invariant 6: nodes moving together C1 → C2 report the same transitional members, which include them. */
+/**
+ * Invariant 6: nodes moving together C1 → C2 report the same transitional
+ * members, which include them; and every transitional member really comes
+ * from C1: if it installed C2, it did so straight from C1 (a node restarted
+ * since C1 is never a transitional member, TOTEM.md §7), and if not, it did at
+ * least install C1.
+ */
 function checkTransitionalAgreement(byNode: Map<number, Incarnation[]>, report: Report): void {
+  // node/ring → the regular ring it came from when it installed that ring ('' for a first change)
+  const cameFrom = new Map<string, string>();
+  for (const incs of byNode.values()) {
+    for (const inc of incs) {
+      let previous = '';
+      for (const p of regularPeriods(inc)) {
+        if (p.conf === null) continue;
+        cameFrom.set(`${inc.node}/${ringKey(p.conf.ringId)}`, previous);
+        previous = ringKey(p.conf.ringId);
+      }
+    }
+  }
   for (const [key, list] of viewSteps(byNode)) {
     const first = list[0];
-    if (first === undefined || first.t.conf === null) continue;
+    if (first === undefined || first.t.conf === null || first.c1.conf === null || first.c2.conf === null) continue;
+    const c1 = ringKey(first.c1.conf.ringId);
+    const c2 = ringKey(first.c2.conf.ringId);
+    for (const q of first.t.conf.members) {
+      const from = cameFrom.get(`${q}/${c2}`);
+      if (from !== undefined && from !== c1) {
+        report.add(6, q, `${key}: n${q} is a transitional member of ${incName(first.inc)} but installed ${c2} coming from ${from === '' ? 'a fresh start' : from}`);
+      } else if (from === undefined && !cameFrom.has(`${q}/${c1}`)) {
+        report.add(6, q, `${key}: n${q} is a transitional member of ${incName(first.inc)} but never installed ${c1}`);
+      }
+    }
     for (const step of list) {
       const members = step.t.conf?.members ?? [];
       if (!sameList(members, first.t.conf.members)) {

@@ -189,6 +189,14 @@ describe('checkSafety: each invariant can fail', () => {
     expect(invariants(checkSafety(b.log.records))).toEqual([6]);
   });
 
+  it('6 transitional agreement: a restarted node listed as moving along from its old ring (TOTEM.md §7)', () => {
+    const b = base();
+    b.crash(2).start(2, 4);
+    b.change(1, ring(1, 4), ring(1, 9), { trans: [1, 2], members: [1, 2] });
+    b.change(2, ring(2, 5), ring(1, 9), { trans: [], members: [1, 2], joined: [1, 2] });
+    expect(invariants(checkSafety(b.log.records))).toEqual([6]);
+  });
+
   it('7 integrity: a message nobody sent', () => {
     const b = base();
     deliverAll(b, [1, 2], 2, 7, ring(1, 4), 3);
