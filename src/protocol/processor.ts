@@ -71,8 +71,8 @@ export class Processor {
   private procList: number[] = [];
   private failedList: number[] = [];
   private consensus = new Set<number>();
-  /** processors whose JOIN reached me since my last installed ring: alive to me. */
-  private heardFrom = new Set<number>();
+  /** the highest ring seq each processor has shown me (JOINs, foreign messages). */
+  private ringSeqSeen = new Map<number, number>();
   private tokenRingIdSeq: number;
   private failedToRecv = false;
 
@@ -404,7 +404,7 @@ export class Processor {
     if (join.sender === this.me) return; // processed locally when sent
     this.stats.joinsReceived++;
     this.tokenRingIdSeq = Math.max(this.tokenRingIdSeq, join.ringSeq);
-    if (!join.leave) this.heardFrom.add(join.sender);
+    if (this.isStaleExclusion(join)) return;
     switch (this.memb) {
       case 'operational':
         if (!this.ignoreJoinUnderOperational(join)) this.joinProcess(join);
@@ -424,6 +424,29 @@ export class Processor {
         }
         break;
     }
+  }
+
+  /**
+   * DEVIATION (extends corosync's OPERATIONAL filter to GATHER): a JOIN that
+   * names me failed but carries a ring seq below my ring's, or below one its
+   * sender has already shown me, was sent before its sender saw my latest
+   * ring: a delayed verdict from an earlier round. Acting on it (mutual
+   * exclusion) poisons the round in progress; the swarm found processors
+   * excluding each other this way round after round. If the sender still
+   * thinks me failed, its fresh JOINs say so, and my consensus timeout
+   * settles it.
+   */
+  private isStaleExclusion(join: Join): boolean {
+    const seen = this.ringSeqSeen.get(join.sender) ?? 0;
+    this.noteRingSeq(join.sender, join.ringSeq);
+    if (!setHas(join.failedList, this.me)) return false;
+    if (join.ringSeq >= Math.max(this.myRingId.seq, seen)) return false;
+    this.stats.staleDropped++;
+    return true;
+  }
+
+  private noteRingSeq(sender: number, ringSeq: number): void {
+    if ((this.ringSeqSeen.get(sender) ?? 0) < ringSeq) this.ringSeqSeen.set(sender, ringSeq);
   }
 
   /** the paper's stale-join filter (corosync commit cfbb021e). */
@@ -450,14 +473,8 @@ export class Processor {
         // it thinks I am dead: I treat it as dead (mutual exclusion)
         failedList = setUnion(failedList, [sender]);
       } else if (setHas(this.memberList, sender)) {
-        // adopt failure knowledge only from my old ring-mates. DEVIATION:
-        // never about a processor whose own JOIN reached me since my last
-        // ring: a ring-mate that failed to install a ring keeps a failed list
-        // from before it, and adopting that hearsay re-excludes a processor
-        // that is demonstrably alive, round after round (a livelock the
-        // swarm found with 13 processors). My own consensus timeout still
-        // declares it failed if it goes silent.
-        failedList = setUnion(failedList, join.failedList.filter((id) => !this.heardFrom.has(id)));
+        // adopt failure knowledge only from my old ring-mates
+        failedList = setUnion(failedList, join.failedList);
       }
       if (join.leave) failedList = setUnion(failedList, [sender]);
       if (join.leave) this.log(`Received LEAVE message from ${sender}`);
@@ -477,6 +494,7 @@ export class Processor {
 
   private onMergeDetect(merge: MergeDetect): void {
     if (merge.sender === this.me || ringIdEqual(merge.ringId, this.myRingId)) return;
+    this.noteRingSeq(merge.sender, merge.ringId.seq);
     if (this.isStaleForeign(merge.sender, merge.ringId)) return;
     this.foreignSender(merge.sender, GatherReason.MergeDuringOperational, GatherReason.MergeDuringGather);
   }
@@ -790,7 +808,6 @@ export class Processor {
     this.memberList = [...this.newMembers];
     this.procList = [...this.newMembers];
     this.failedList = [];
-    this.heardFrom.clear();
     this.oldRingId = this.myRingId;
     this.oldRingStateSaved = false;
     this.setRetransFlag = false;
@@ -811,6 +828,7 @@ export class Processor {
     if (message.sender === this.me) return;
     this.stats.mcastsReceived++;
     if (!ringIdEqual(message.ringId, this.myRingId)) {
+      if (message.inner === null) this.noteRingSeq(message.sender, message.ringId.seq);
       if (!this.isStaleForeign(message.sender, message.ringId)) {
         this.foreignSender(message.sender, GatherReason.ForeignMessageOperational, GatherReason.ForeignMessageGather);
       }
