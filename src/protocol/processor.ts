@@ -71,6 +71,13 @@ export class Processor {
   private procList: number[] = [];
   private failedList: number[] = [];
   private consensus = new Set<number>();
+  /**
+   * From my installation of a ring until the token next reaches me, some
+   * members may still be in RECOVERY; membership triggers that arrive in this
+   * window wait for that visit (see `deferWhileSettling`).
+   */
+  private settling = false;
+  private deferred: (Join | MergeDetect | Mcast)[] = [];
   /** the highest ring seq each processor has shown me (JOINs, foreign messages). */
   private ringSeqSeen = new Map<number, number>();
   private tokenRingIdSeq: number;
@@ -345,6 +352,8 @@ export class Processor {
   private enterGather(reason: GatherReason): void {
     this.procList = setUnion(this.procList, [this.me]);
     this.memb = 'gather';
+    this.settling = false;
+    this.deferred = [];
     this.originatedOrfToken = false;
     this.consensus = new Set([this.me]);
     this.timers.arm(Timer.Join, this.now + this.config.joinMs);
@@ -407,7 +416,8 @@ export class Processor {
     if (this.isStaleExclusion(join)) return;
     switch (this.memb) {
       case 'operational':
-        if (!this.ignoreJoinUnderOperational(join)) this.joinProcess(join);
+        if (this.ignoreJoinUnderOperational(join) || this.deferWhileSettling(join)) break;
+        this.joinProcess(join);
         break;
       case 'gather':
         this.joinProcess(join);
@@ -447,6 +457,38 @@ export class Processor {
 
   private noteRingSeq(sender: number, ringSeq: number): void {
     if ((this.ringSeqSeen.get(sender) ?? 0) < ringSeq) this.ringSeqSeen.set(sender, ringSeq);
+  }
+
+  /**
+   * DEVIATION (neither): installation is not atomic: I install on my token
+   * visit, members after me on theirs. A JOIN or foreign message that sends me
+   * back to GATHER before the token has gone round again reaches the members
+   * still in RECOVERY, which then abandon the ring the rest of us installed;
+   * with busy neighbouring partitions this repeats round after round (the
+   * swarm found 15 processors needing > 10 s to merge). So in OPERATIONAL,
+   * until my next token visit, such triggers from outside the ring are kept
+   * and replayed at that visit, when every member has installed. A JOIN from
+   * a member, or a lost token, ends the wait.
+   */
+  private deferWhileSettling(message: Join | MergeDetect | Mcast): boolean {
+    if (!this.settling || this.memb !== 'operational') return false;
+    // a member of my ring that gathers has broken the ring already: no use waiting
+    if (message.type === MessageType.Join && setHas(this.memberList, message.sender)) return false;
+    if (this.deferred.length < 64) this.deferred.push(message);
+    return true;
+  }
+
+  /** at my first token visit after installing: replay what waited; true if it left OPERATIONAL. */
+  private endSettling(): boolean {
+    if (!this.settling) return false;
+    this.settling = false;
+    const deferred = this.deferred;
+    this.deferred = [];
+    for (const message of deferred) {
+      this.handleMessage(this.now, message);
+      if (this.memb !== 'operational') return true;
+    }
+    return false;
   }
 
   /** the paper's stale-join filter (corosync commit cfbb021e). */
@@ -495,7 +537,7 @@ export class Processor {
   private onMergeDetect(merge: MergeDetect): void {
     if (merge.sender === this.me || ringIdEqual(merge.ringId, this.myRingId)) return;
     this.noteRingSeq(merge.sender, merge.ringId.seq);
-    if (this.isStaleForeign(merge.sender, merge.ringId)) return;
+    if (this.isStaleForeign(merge.sender, merge.ringId) || this.deferWhileSettling(merge)) return;
     this.foreignSender(merge.sender, GatherReason.MergeDuringOperational, GatherReason.MergeDuringGather);
   }
 
@@ -812,6 +854,8 @@ export class Processor {
     this.oldRingStateSaved = false;
     this.setRetransFlag = false;
     this.retransQueue = [];
+    this.settling = true;
+    this.deferred = [];
     this.memb = 'operational';
     this.stats.ringsInstalled++;
     this.log(`A new membership (${ringIdText(this.myRingId)}) was formed. Members${joined.length ? ` joined: ${joined.join(' ')}` : ''}${left.length ? ` left: ${left.join(' ')}` : ''}`);
@@ -829,7 +873,7 @@ export class Processor {
     this.stats.mcastsReceived++;
     if (!ringIdEqual(message.ringId, this.myRingId)) {
       if (message.inner === null) this.noteRingSeq(message.sender, message.ringId.seq);
-      if (!this.isStaleForeign(message.sender, message.ringId)) {
+      if (!this.isStaleForeign(message.sender, message.ringId) && !this.deferWhileSettling(message)) {
         this.foreignSender(message.sender, GatherReason.ForeignMessageOperational, GatherReason.ForeignMessageGather);
       }
       return;
@@ -905,6 +949,7 @@ export class Processor {
       this.timers.arm(Timer.TokenLoss, this.now + this.config.tokenMs);
       return;
     }
+    if (this.memb === 'operational' && this.endSettling()) return;
     const forward = this.idleBookkeeping(token);
     if (this.memb === 'operational') this.releaseMessages(token.aru);
     const previousAru = this.lastAru;

@@ -259,6 +259,8 @@ class Traffic {
 
 /** After traffic stops: up to this many token timeouts for the send queues to empty… */
 const drainTokensMax = 25;
+/** drain periods of drainTokensMax tokens each, while the backlog keeps shrinking (an overloaded run may need several). */
+const drainPeriodsMax = 40;
 /** …then this many more for the last deliveries. */
 const drainTokens = 2;
 /** Then the idle period (invariant 19): this many token timeouts without any membership change. */
@@ -316,8 +318,16 @@ export function runSwarm(seed: number, overrides: SwarmOverrides = {}): SwarmRes
     cluster.runFor(options.trafficAfterMs);
     traffic.on = false;
     // drain: every live node's send queue empties, then a few rotations for the last safe deliveries
-    const queuesEmpty = (): boolean => live.every((id) => !cluster.isUp(id) || cluster.core(id).stats.queuedMessages === 0);
-    cluster.runUntil(queuesEmpty, drainTokensMax * config.tokenMs);
+    // An overloaded run (traffic above what the window lets through per
+    // rotation) ends with long queues; draining them is progress, not a fault.
+    // Keep going while every token period shrinks the total backlog; a period
+    // without progress ends the drain and the checkers report what is missing.
+    const queued = (): number => live.reduce((sum, id) => sum + (cluster.isUp(id) ? cluster.core(id).stats.queuedMessages : 0), 0);
+    for (let period = 0; period < drainPeriodsMax && queued() > 0; period++) {
+      const before = queued();
+      if (cluster.runUntil(() => queued() === 0, drainTokensMax * config.tokenMs)) break;
+      if (queued() >= before) break;
+    }
     cluster.runFor(drainTokens * config.tokenMs);
     const idleFrom = cluster.now;
     const tokensBefore = cluster.network.stats.arrivalsByType[MessageType.OrfToken] ?? 0;
