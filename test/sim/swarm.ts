@@ -152,6 +152,7 @@ function randomGroups(prng: Prng, ids: readonly number[]): number[][] {
 
 class Faults {
   private readonly filters: number[] = [];
+  private stopped = false;
 
   constructor(private readonly cluster: Cluster, private readonly prng: Prng, private readonly options: SwarmOptions) {}
 
@@ -175,7 +176,8 @@ class Faults {
     this.cluster.crash(id);
     if (this.prng.chance(this.options.quickRestartProbability)) {
       this.cluster.after(this.prng.int(1, 150), () => {
-        if (!this.cluster.isUp(id)) this.cluster.start(id);
+        // after stop() the liveness phase owns who runs: a late quick restart would change the live set
+        if (!this.stopped && !this.cluster.isUp(id)) this.cluster.start(id);
       });
     }
   }
@@ -230,6 +232,7 @@ class Faults {
 
   /** Liveness phase: a clean, loss-free, fully connected network. */
   stop(): void {
+    this.stopped = true;
     const n = this.cluster.network;
     n.heal();
     n.clearLinkOverrides();
