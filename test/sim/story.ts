@@ -71,7 +71,7 @@ function state(): void {
 
 console.log(`Totem EVS story: ${all.length} simulated processors, seed ${seed}, token ${cluster.config(1).tokenMs} ms, consensus ${cluster.config(1).consensusMs} ms`);
 
-say('Five processors boot. Each first forms a ring of its own, then they find each other and merge.');
+say('Five processors boot. Their JOINs meet within one join period, so they go straight into one ring (a lone processor would form its own).');
 cluster.runUntil(() => cluster.converged(all), 2000);
 showChanges();
 
