@@ -23,6 +23,7 @@ import { mcastHeaderBytes } from '../../src/wire/header.ts';
 import { ringIdText, type Guarantee, type RingId } from '../../src/wire/messages.ts';
 import { readPayload } from './app.ts';
 import { msgIdOf, SimLog } from './log.ts';
+import { EventHeap } from './heap.ts';
 import { Network, type LinkOptions, type SimCodec } from './network.ts';
 import { Prng } from './prng.ts';
 
@@ -123,7 +124,7 @@ export class Cluster {
   droppedAtDownNode = 0;
 
   private readonly nodes = new Map<number, SimNode>();
-  private readonly actions: Action[] = [];
+  private readonly actions = new EventHeap<Action>();
   private actionOrder = 0;
   private readonly coreLogLines: number;
   private readonly inFlightMax: number;
@@ -317,40 +318,11 @@ export class Cluster {
 
   /** Run `run` at virtual time `at` (now if in the past). */
   schedule(at: number, run: () => void): void {
-    const action = { at: Math.max(at, this.now), order: this.actionOrder++, run };
-    const h = this.actions;
-    h.push(action);
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!actionLess(h[i] as Action, h[parent] as Action)) break;
-      [h[i], h[parent]] = [h[parent] as Action, h[i] as Action];
-      i = parent;
-    }
+    this.actions.push({ at: Math.max(at, this.now), order: this.actionOrder++, run });
   }
 
   after(ms: number, run: () => void): void {
     this.schedule(this.now + ms, run);
-  }
-
-  private popAction(): Action | undefined {
-    const h = this.actions;
-    const top = h[0];
-    const last = h.pop();
-    if (top === undefined || last === undefined || h.length === 0) return top;
-    h[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && actionLess(h[l] as Action, h[m] as Action)) m = l;
-      if (r < h.length && actionLess(h[r] as Action, h[m] as Action)) m = r;
-      if (m === i) break;
-      [h[i], h[m]] = [h[m] as Action, h[i] as Action];
-      i = m;
-    }
-    return top;
   }
 
   private earliestDeadline(): { at: number; node: SimNode | null } {
@@ -367,7 +339,7 @@ export class Cluster {
 
   /** time of the next event, Infinity when there is none. */
   nextEventAt(): number {
-    const action = this.actions[0]?.at ?? Infinity;
+    const action = this.actions.peek()?.at ?? Infinity;
     return Math.max(this.now, Math.min(this.network.nextArrival(), this.earliestDeadline().at, action));
   }
 
@@ -375,7 +347,7 @@ export class Cluster {
   step(): boolean {
     const packetAt = this.network.nextArrival();
     const deadline = this.earliestDeadline();
-    const actionAt = this.actions[0]?.at ?? Infinity;
+    const actionAt = this.actions.peek()?.at ?? Infinity;
     const at = Math.min(packetAt, deadline.at, actionAt);
     if (at === Infinity) return false;
     const next = Math.max(at, this.now);
@@ -398,7 +370,7 @@ export class Cluster {
     } else if (deadline.at === at && deadline.node !== null) {
       this.drive(deadline.node, (core) => core.handleTimeout(this.now));
     } else {
-      this.popAction()?.run();
+      this.actions.pop()?.run();
     }
     return true;
   }
@@ -473,10 +445,6 @@ export class SimBudgetError extends Error {
     super(message);
     this.name = 'SimBudgetError';
   }
-}
-
-function actionLess(a: Action, b: Action): boolean {
-  return a.at < b.at || (a.at === b.at && a.order < b.order);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -19,6 +19,7 @@
 import { toAll, type Send } from '../../src/protocol/ready.ts';
 import type { Message, MessageType } from '../../src/wire/messages.ts';
 import type { Prng } from './prng.ts';
+import { EventHeap } from './heap.ts';
 
 export interface SimCodec {
   encode(message: Message): Uint8Array;
@@ -77,58 +78,6 @@ export interface NetworkStats {
 }
 
 /** Binary min-heap on (at, order). */
-class PacketQueue {
-  private readonly heap: Packet[] = [];
-
-  get size(): number {
-    return this.heap.length;
-  }
-
-  peek(): Packet | undefined {
-    return this.heap[0];
-  }
-
-  private static less(a: Packet, b: Packet): boolean {
-    return a.at < b.at || (a.at === b.at && a.order < b.order);
-  }
-
-  push(p: Packet): void {
-    const h = this.heap;
-    h.push(p);
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!PacketQueue.less(h[i] as Packet, h[parent] as Packet)) break;
-      [h[i], h[parent]] = [h[parent] as Packet, h[i] as Packet];
-      i = parent;
-    }
-  }
-
-  pop(): Packet | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (top === undefined || last === undefined || h.length === 0) return top;
-    h[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && PacketQueue.less(h[l] as Packet, h[m] as Packet)) m = l;
-      if (r < h.length && PacketQueue.less(h[r] as Packet, h[m] as Packet)) m = r;
-      if (m === i) break;
-      [h[i], h[m]] = [h[m] as Packet, h[i] as Packet];
-      i = m;
-    }
-    return top;
-  }
-
-  clear(): void {
-    this.heap.length = 0;
-  }
-}
-
 function linkKey(from: number, to: number): string {
   return `${from}>${to}`;
 }
@@ -150,7 +99,7 @@ export class Network {
 
   private readonly prng: Prng;
   private readonly codec: SimCodec;
-  private readonly queue = new PacketQueue();
+  private readonly queue = new EventHeap<Packet>();
   private order = 0;
   private link: LinkOptions;
   private loopback: LinkOptions;
