@@ -1,0 +1,286 @@
+/**
+ * EvsNode options: defaults, evs4j aliases, and validation done once at start.
+ * A bad value throws EvsError ERR_EVS_INVALID_OPTION naming the option and the
+ * rule ("options.members[1].addr must be an IPv4 address (got 'x')").
+ *
+ * Totem timings use corosync's names in camelCase with units last and its
+ * derivations (src/protocol/config.ts); evs4j's names are accepted as aliases.
+ */
+import { isIPv4 } from 'node:net';
+import { invalidOption } from './errors.ts';
+import { messageBytesMaxDefault } from './limits.ts';
+import { deriveTotemConfig, totemConfigProblem, type TotemConfig, type TotemTimings } from './protocol/config.ts';
+
+export interface MemberOption {
+  readonly nodeId: number;
+  readonly addr: string;
+  readonly port?: number;
+}
+
+export interface ThreadOptions {
+  /** 'split': a network worker and a protocol worker; 'single': both drivers in one worker. */
+  readonly layout?: 'split' | 'single';
+  /** AEAD in a piscina pool of this many threads (0 = inline in the network worker). */
+  readonly cryptoThreads?: number;
+}
+
+export interface RingOptions {
+  readonly submitBytes?: number;
+  readonly deliverBytes?: number;
+  readonly rxBytes?: number;
+  readonly txBytes?: number;
+}
+
+/** evs4j's option names, accepted as aliases of corosync's. */
+export interface Evs4jAliases {
+  readonly tokenLossTimeout?: number;
+  readonly tokenDroppedTimeout?: number;
+  readonly joinTimeout?: number;
+  readonly consensusTimeout?: number;
+  readonly maxWindow?: number;
+  readonly failToReceive?: number;
+}
+
+export interface EvsNodeOptions {
+  readonly nodeId: number;
+  readonly transport?: 'udpu' | 'udp';
+  /** IPv4 address to bind. */
+  readonly bindAddr: string;
+  readonly port?: number;
+  /** udpu: every member (this node included). udp: optional, for member addresses. */
+  readonly members?: readonly MemberOption[];
+  /** udp: the multicast group, its port and TTL. */
+  readonly mcastAddr?: string;
+  readonly mcastPort?: number;
+  readonly mcastTtl?: number;
+  /** cluster key: a key file made by `keygen`, or the bytes. */
+  readonly keyFile?: string;
+  readonly key?: Uint8Array;
+  /** 'none' is an explicit opt-out for measurement; it logs a warning. */
+  readonly crypto?: 'aes-256-gcm' | 'none';
+  /** where the ring seq is persisted (ringid_<nodeId>). */
+  readonly stateDir: string;
+  /** bytes of a datagram including IP/UDP headers and AEAD overhead. */
+  readonly netmtu?: number;
+  readonly sendBufferBytes?: number;
+  readonly recvBufferBytes?: number;
+  /** largest application payload. */
+  readonly messageBytesMax?: number;
+  /** the node's send-queue budget in bytes. */
+  readonly queueBytesMax?: number;
+  readonly totem?: TotemTimings & Evs4jAliases;
+  readonly threads?: ThreadOptions;
+  readonly rings?: RingOptions;
+}
+
+export interface ResolvedMember {
+  readonly nodeId: number;
+  readonly addr: string;
+  readonly port: number;
+}
+
+export interface ResolvedOptions {
+  readonly nodeId: number;
+  readonly transport: 'udpu' | 'udp';
+  readonly bindAddr: string;
+  readonly port: number;
+  readonly members: readonly ResolvedMember[];
+  readonly mcast: { readonly addr: string; readonly port: number; readonly ttl: number } | null;
+  readonly crypto: 'aes-256-gcm' | 'none';
+  readonly keyFile: string | null;
+  readonly key: Uint8Array | null;
+  readonly stateDir: string;
+  readonly netmtu: number;
+  readonly sendBufferBytes: number;
+  readonly recvBufferBytes: number;
+  readonly messageBytesMax: number;
+  readonly queueBytesMax: number;
+  readonly totem: TotemConfig;
+  readonly threads: { readonly layout: 'split' | 'single'; readonly cryptoThreads: number };
+  readonly rings: Required<RingOptions>;
+}
+
+export const optionDefaults = {
+  transport: 'udpu',
+  port: 5405,
+  mcastTtl: 1,
+  crypto: 'aes-256-gcm',
+  netmtu: 1500,
+  sendBufferBytes: 4 * 1024 * 1024,
+  recvBufferBytes: 4 * 1024 * 1024,
+  messageBytesMax: messageBytesMaxDefault,
+  layout: 'split',
+  cryptoThreads: 0,
+  ringBytes: 4 * 1024 * 1024,
+} as const;
+
+const aliasOf: Readonly<Record<keyof Evs4jAliases, keyof TotemTimings>> = {
+  tokenLossTimeout: 'tokenMs',
+  tokenDroppedTimeout: 'tokenRetransmitMs',
+  joinTimeout: 'joinMs',
+  consensusTimeout: 'consensusMs',
+  maxWindow: 'windowSize',
+  failToReceive: 'failRecvConst',
+};
+
+const knownTop = new Set<string>([
+  'nodeId', 'transport', 'bindAddr', 'port', 'members', 'mcastAddr', 'mcastPort', 'mcastTtl', 'keyFile', 'key',
+  'crypto', 'stateDir', 'netmtu', 'sendBufferBytes', 'recvBufferBytes', 'messageBytesMax', 'queueBytesMax',
+  'totem', 'threads', 'rings',
+]);
+const knownTotem = new Set<string>([
+  'tokenMs', 'tokenCoefficientMs', 'tokenRetransmitsBeforeLossConst', 'tokenRetransmitMs', 'holdMs', 'joinMs',
+  'consensusMs', 'mergeMs', 'windowSize', 'maxMessages', 'missCountConst', 'failRecvConst', 'seqnoUnchangedConst',
+  'seqStart', ...Object.keys(aliasOf),
+]);
+
+/** corosync's MINIMUM_TIMEOUT (30 ms; hold 14 ms), checked on the given value before derivation. */
+const timingMin: Readonly<Record<string, number>> = {
+  tokenMs: 30, tokenRetransmitMs: 30, joinMs: 30, consensusMs: 30, mergeMs: 30, holdMs: 14,
+};
+
+function rejectUnknown(object: object, known: Set<string>, prefix: string): void {
+  for (const key of Object.keys(object)) {
+    if (!known.has(key)) throw invalidOption(`${prefix}${key}`, 'is not an option', key);
+  }
+}
+
+function integer(path: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalidOption(path, `must be an integer from ${min} to ${max}`, value);
+  }
+  return value;
+}
+
+function ipv4(path: string, value: unknown): string {
+  if (typeof value !== 'string' || !isIPv4(value)) throw invalidOption(path, 'must be an IPv4 address', value);
+  return value;
+}
+
+function oneOf<T extends string>(path: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !allowed.includes(value as T)) {
+    throw invalidOption(path, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
+  }
+  return value as T;
+}
+
+function nonEmptyString(path: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) throw invalidOption(path, 'must be a non-empty string', value);
+  return value;
+}
+
+function resolveMembers(o: EvsNodeOptions, port: number): ResolvedMember[] {
+  if (o.members === undefined) return [];
+  if (!Array.isArray(o.members)) throw invalidOption('members', 'must be an array of { nodeId, addr, port? }', o.members);
+  const seenIds = new Set<number>();
+  const seenEndpoints = new Set<string>();
+  return o.members.map((m: MemberOption, i) => {
+    if (typeof m !== 'object' || m === null) throw invalidOption(`members[${i}]`, 'must be an object { nodeId, addr, port? }', m);
+    rejectUnknown(m, new Set(['nodeId', 'addr', 'port']), `members[${i}].`);
+    const member = {
+      nodeId: integer(`members[${i}].nodeId`, m.nodeId, 1, 0xffffffff),
+      addr: ipv4(`members[${i}].addr`, m.addr),
+      port: m.port === undefined ? port : integer(`members[${i}].port`, m.port, 1, 65535),
+    };
+    if (seenIds.has(member.nodeId)) throw invalidOption(`members[${i}].nodeId`, 'must be unique', member.nodeId);
+    const endpoint = `${member.addr}:${member.port}`;
+    if (seenEndpoints.has(endpoint)) throw invalidOption(`members[${i}]`, 'must have a unique addr:port', endpoint);
+    seenIds.add(member.nodeId);
+    seenEndpoints.add(endpoint);
+    return member;
+  });
+}
+
+function resolveTotem(o: EvsNodeOptions, nodeId: number, memberCount: number): TotemConfig {
+  const given = o.totem ?? {};
+  if (typeof given !== 'object' || given === null) throw invalidOption('totem', 'must be an object', given);
+  rejectUnknown(given, knownTotem, 'totem.');
+  const timings: Record<string, number> = {};
+  for (const [key, value] of Object.entries(given)) {
+    const name = aliasOf[key as keyof Evs4jAliases] ?? key;
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidOption(`totem.${key}`, 'must be a finite number', value);
+    if (timings[name] !== undefined) throw invalidOption(`totem.${key}`, `is given twice (also as ${name} or its alias)`, value);
+    const min = timingMin[name] ?? 0;
+    if (value < min) throw invalidOption(`totem.${key}`, `must be a number >= ${min}`, value);
+    timings[name] = value;
+  }
+  const config = deriveTotemConfig(nodeId, Math.max(1, memberCount), timings as TotemTimings);
+  const problem = totemConfigProblem(config);
+  if (problem !== null) {
+    const [name, ...rule] = problem.split(' ');
+    throw invalidOption(`totem.${name ?? ''}`, rule.join(' ').replace(/ \(got .*\)$/, ''), config[name as keyof TotemConfig]);
+  }
+  return config;
+}
+
+function resolveRings(o: EvsNodeOptions): Required<RingOptions> {
+  const r = o.rings ?? {};
+  rejectUnknown(r, new Set(['submitBytes', 'deliverBytes', 'rxBytes', 'txBytes']), 'rings.');
+  const size = (name: keyof RingOptions): number => {
+    const v = r[name];
+    return v === undefined ? optionDefaults.ringBytes : integer(`rings.${name}`, v, 64 * 1024, 1024 * 1024 * 1024);
+  };
+  return { submitBytes: size('submitBytes'), deliverBytes: size('deliverBytes'), rxBytes: size('rxBytes'), txBytes: size('txBytes') };
+}
+
+function resolveCrypto(o: EvsNodeOptions): Pick<ResolvedOptions, 'crypto' | 'keyFile' | 'key'> {
+  const crypto = o.crypto === undefined ? optionDefaults.crypto : oneOf('crypto', o.crypto, ['aes-256-gcm', 'none'] as const);
+  const keyFile = o.keyFile === undefined ? null : nonEmptyString('keyFile', o.keyFile);
+  const key = o.key === undefined ? null : o.key;
+  if (key !== null && (!(key instanceof Uint8Array) || key.length < 32 || key.length > 4096)) {
+    throw invalidOption('key', 'must be a Uint8Array of 32 to 4096 bytes', key instanceof Uint8Array ? `${key.length} bytes` : typeof key);
+  }
+  if (keyFile !== null && key !== null) throw invalidOption('key', 'and options.keyFile are exclusive: give one', 'both');
+  if (crypto !== 'none' && keyFile === null && key === null) {
+    throw invalidOption('keyFile', "is required (or options.key) unless options.crypto is 'none'", undefined);
+  }
+  return { crypto, keyFile, key };
+}
+
+/** Validate and complete options; throws EvsError ERR_EVS_INVALID_OPTION. */
+export function resolveOptions(o: EvsNodeOptions): ResolvedOptions {
+  if (typeof o !== 'object' || o === null) throw invalidOption('', 'must be an object', o);
+  rejectUnknown(o, knownTop, '');
+  const nodeId = integer('nodeId', o.nodeId, 1, 0xffffffff);
+  const transport = o.transport === undefined ? optionDefaults.transport : oneOf('transport', o.transport, ['udpu', 'udp'] as const);
+  const bindAddr = ipv4('bindAddr', o.bindAddr);
+  const port = o.port === undefined ? optionDefaults.port : integer('port', o.port, 1, 65535);
+  const members = resolveMembers(o, port);
+  if (transport === 'udpu' && !members.some((m) => m.nodeId === nodeId)) {
+    throw invalidOption('members', `must list this node (nodeId ${nodeId}) for transport 'udpu'`, members.map((m) => m.nodeId));
+  }
+  let mcast: ResolvedOptions['mcast'] = null;
+  if (transport === 'udp') {
+    const addr = ipv4('mcastAddr', o.mcastAddr);
+    const first = Number(addr.split('.')[0]);
+    if (first < 224 || first > 239) throw invalidOption('mcastAddr', 'must be a multicast address (224.0.0.0/4)', addr);
+    mcast = {
+      addr,
+      port: o.mcastPort === undefined ? port : integer('mcastPort', o.mcastPort, 1, 65535),
+      ttl: o.mcastTtl === undefined ? optionDefaults.mcastTtl : integer('mcastTtl', o.mcastTtl, 0, 255),
+    };
+  }
+  const netmtu = o.netmtu === undefined ? optionDefaults.netmtu : integer('netmtu', o.netmtu, 576, 65535);
+  const messageBytesMax = o.messageBytesMax === undefined ? optionDefaults.messageBytesMax
+    : integer('messageBytesMax', o.messageBytesMax, 1, 64 * 1024 * 1024);
+  const queueBytesMax = o.queueBytesMax === undefined ? 4 * messageBytesMax
+    : integer('queueBytesMax', o.queueBytesMax, messageBytesMax, 1024 * 1024 * 1024);
+  const threads = o.threads ?? {};
+  rejectUnknown(threads, new Set(['layout', 'cryptoThreads']), 'threads.');
+  return {
+    nodeId, transport, bindAddr, port, members, mcast, ...resolveCrypto(o),
+    stateDir: nonEmptyString('stateDir', o.stateDir),
+    netmtu,
+    sendBufferBytes: o.sendBufferBytes === undefined ? optionDefaults.sendBufferBytes : integer('sendBufferBytes', o.sendBufferBytes, 4096, 1 << 30),
+    recvBufferBytes: o.recvBufferBytes === undefined ? optionDefaults.recvBufferBytes : integer('recvBufferBytes', o.recvBufferBytes, 4096, 1 << 30),
+    messageBytesMax,
+    queueBytesMax,
+    totem: resolveTotem(o, nodeId, transport === 'udpu' ? members.length : 1),
+    threads: {
+      layout: threads.layout === undefined ? optionDefaults.layout : oneOf('threads.layout', threads.layout, ['split', 'single'] as const),
+      cryptoThreads: threads.cryptoThreads === undefined ? optionDefaults.cryptoThreads : integer('threads.cryptoThreads', threads.cryptoThreads, 0, 16),
+    },
+    rings: resolveRings(o),
+  };
+}
+

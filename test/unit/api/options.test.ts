@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { EvsError } from '../../../src/errors.ts';
+import { resolveOptions, type EvsNodeOptions } from '../../../src/options.ts';
+
+const key = new Uint8Array(32).fill(7);
+const base: EvsNodeOptions = {
+  nodeId: 1, bindAddr: '127.0.0.1', stateDir: '/tmp/evs-state', key,
+  members: [{ nodeId: 1, addr: '127.0.0.1' }, { nodeId: 2, addr: '127.0.0.2' }, { nodeId: 3, addr: '127.0.0.3' }],
+};
+
+function rejects(patch: Record<string, unknown>, message: string): void {
+  let caught: unknown;
+  try {
+    resolveOptions({ ...base, ...patch } as EvsNodeOptions);
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(EvsError);
+  expect((caught as EvsError).code).toBe('ERR_EVS_INVALID_OPTION');
+  expect((caught as EvsError).message).toBe(message);
+}
+
+describe('EvsNode options', () => {
+  it('fills corosync defaults and derivations (3 nodes: token 3650, consensus 4380)', () => {
+    const r = resolveOptions(base);
+    expect(r.transport).toBe('udpu');
+    expect(r.port).toBe(5405);
+    expect(r.members.map((m) => `${m.nodeId}@${m.addr}:${m.port}`)).toEqual(['1@127.0.0.1:5405', '2@127.0.0.2:5405', '3@127.0.0.3:5405']);
+    expect(r.totem.tokenMs).toBe(3650);
+    expect(r.totem.consensusMs).toBe(4380);
+    expect(r.totem.tokenRetransmitMs).toBe(869);
+    expect(r.totem.holdMs).toBe(685);
+    expect(r.threads).toEqual({ layout: 'split', cryptoThreads: 0 });
+    expect(r.messageBytesMax).toBe(1024 * 1024);
+  });
+
+  it('accepts evs4j names as aliases', () => {
+    const r = resolveOptions({ ...base, totem: { tokenLossTimeout: 1000, tokenCoefficientMs: 0, tokenDroppedTimeout: 100, joinTimeout: 40, consensusTimeout: 1500, maxWindow: 30 } });
+    expect([r.totem.tokenMs, r.totem.tokenRetransmitMs, r.totem.joinMs, r.totem.consensusMs, r.totem.windowSize]).toEqual([1000, 100, 40, 1500, 30]);
+  });
+
+  it('names the option and the rule for each bad value', () => {
+    rejects({ nodeId: 0 }, 'options.nodeId must be an integer from 1 to 4294967295 (got 0)');
+    rejects({ bindAddr: 'localhost' }, "options.bindAddr must be an IPv4 address (got 'localhost')");
+    rejects({ transport: 'tcp' }, "options.transport must be one of 'udpu', 'udp' (got 'tcp')");
+    rejects({ port: 70000 }, 'options.port must be an integer from 1 to 65535 (got 70000)');
+    rejects({ members: [{ nodeId: 1, addr: '127.0.0.1' }, { nodeId: 1, addr: '127.0.0.2' }] }, 'options.members[1].nodeId must be unique (got 1)');
+    rejects({ members: [{ nodeId: 2, addr: '127.0.0.2' }] }, "options.members must list this node (nodeId 1) for transport 'udpu' (got [2])");
+    rejects({ members: [{ nodeId: 1, addr: '127.0.0.1', weight: 3 }] }, "options.members[0].weight is not an option (got 'weight')");
+    rejects({ colour: 'red' }, "options.colour is not an option (got 'colour')");
+    rejects({ key: undefined }, "options.keyFile is required (or options.key) unless options.crypto is 'none' (got undefined)");
+    rejects({ key: new Uint8Array(8) }, "options.key must be a Uint8Array of 32 to 4096 bytes (got '8 bytes')");
+    rejects({ transport: 'udp', mcastAddr: '10.0.0.1' }, "options.mcastAddr must be a multicast address (224.0.0.0/4) (got '10.0.0.1')");
+    rejects({ netmtu: 100 }, 'options.netmtu must be an integer from 576 to 65535 (got 100)');
+    rejects({ threads: { layout: 'triple' } }, "options.threads.layout must be one of 'split', 'single' (got 'triple')");
+    rejects({ totem: { tokenMs: 10 } }, 'options.totem.tokenMs must be a number >= 30 (got 10)');
+    rejects({ totem: { tokenMs: 1000, tokenLossTimeout: 2000 } }, 'options.totem.tokenLossTimeout is given twice (also as tokenMs or its alias) (got 2000)');
+    rejects({ totem: { joinMs: 100, consensusMs: 50, tokenCoefficientMs: 0, tokenMs: 1000 } }, 'options.totem.consensusMs must be >= joinMs (50 < 100) (got 50)');
+    rejects({ queueBytesMax: 10 }, 'options.queueBytesMax must be an integer from 1048576 to 1073741824 (got 10)');
+  });
+
+  it("allows crypto 'none' without a key", () => {
+    const { key: _key, ...rest } = base;
+    expect(resolveOptions({ ...rest, crypto: 'none' }).crypto).toBe('none');
+  });
+
+  it('errors survive crossing a thread as plain objects', () => {
+    const error = new EvsError('ERR_EVS_TRY_AGAIN', 'queue full');
+    const copy = EvsError.fromWire(structuredClone(error.toWire()));
+    expect(copy).toBeInstanceOf(EvsError);
+    expect([copy.code, copy.message]).toEqual(['ERR_EVS_TRY_AGAIN', 'queue full']);
+    expect(EvsError.fromWire({ nope: 1 }).code).toBe('ERR_EVS_INTERNAL');
+  });
+});
