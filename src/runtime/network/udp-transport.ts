@@ -1,0 +1,156 @@
+/**
+ * UDP transports (node:dgram), the only code that touches sockets:
+ *
+ *  - 'udpu': unicast fan-out to a static member list (corosync's UDPU). A
+ *    "multicast" is one datagram per other member; datagrams from an address
+ *    outside the list are dropped and counted (block_unlisted_ips).
+ *  - 'udp': IP multicast to a group address on the interface of `bindAddr`
+ *    (TTL 1 by default). Tokens still go by unicast to the next member.
+ *
+ * Datagrams are opaque here (sealed by the cipher above); the sender's node id
+ * is resolved from its address for udpu, and left to the authenticated header
+ * for udp (0 = unknown address).
+ */
+import dgram from 'node:dgram';
+import type { ResolvedMember } from '../../options.ts';
+
+export interface TransportOptions {
+  readonly nodeId: number;
+  readonly transport: 'udpu' | 'udp';
+  readonly bindAddr: string;
+  readonly port: number;
+  readonly members: readonly ResolvedMember[];
+  readonly mcast: { readonly addr: string; readonly port: number; readonly ttl: number } | null;
+  readonly sendBufferBytes: number;
+  readonly recvBufferBytes: number;
+}
+
+export interface TransportStats {
+  rxDatagrams: number;
+  rxBytes: number;
+  rxUnknownSource: number;
+  txDatagrams: number;
+  txBytes: number;
+  txErrors: number;
+}
+
+/** (datagram, node id of its source address or 0 when unknown for 'udp'). */
+export type DatagramHandler = (datagram: Uint8Array, fromNodeId: number) => void;
+
+function bindSocket(socket: dgram.Socket, port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(error);
+    socket.once('error', onError);
+    socket.bind({ port, address, exclusive: true }, () => {
+      socket.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+export class UdpTransport {
+  readonly stats: TransportStats = { rxDatagrams: 0, rxBytes: 0, rxUnknownSource: 0, txDatagrams: 0, txBytes: 0, txErrors: 0 };
+  private readonly byEndpoint = new Map<string, number>();
+  private readonly byNodeId = new Map<number, ResolvedMember>();
+  private readonly others: ResolvedMember[];
+  private closed = false;
+
+  private constructor(
+    private readonly options: TransportOptions,
+    private readonly unicast: dgram.Socket,
+    private readonly group: dgram.Socket | null,
+    private readonly onDatagram: DatagramHandler,
+  ) {
+    for (const m of options.members) {
+      this.byEndpoint.set(`${m.addr}:${m.port}`, m.nodeId);
+      this.byNodeId.set(m.nodeId, m);
+    }
+    this.others = options.members.filter((m) => m.nodeId !== options.nodeId);
+    const receive = (message: Buffer, rinfo: dgram.RemoteInfo): void => this.receive(message, rinfo);
+    unicast.on('message', receive);
+    group?.on('message', receive);
+    const onError = (): void => { this.stats.txErrors++; };
+    unicast.on('error', onError);
+    group?.on('error', onError);
+  }
+
+  static async open(options: TransportOptions, onDatagram: DatagramHandler): Promise<UdpTransport> {
+    const unicast = dgram.createSocket({ type: 'udp4', reuseAddr: false });
+    await bindSocket(unicast, options.port, options.bindAddr);
+    unicast.setRecvBufferSize(options.recvBufferBytes);
+    unicast.setSendBufferSize(options.sendBufferBytes);
+    let group: dgram.Socket | null = null;
+    if (options.transport === 'udp') {
+      const mcast = options.mcast;
+      if (mcast === null) throw new Error('udp transport needs a multicast group');
+      // Bound to the group address: a socket bound to 0.0.0.0 would also hear
+      // other groups joined on the same port (IP_MULTICAST_ALL).
+      group = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+      await new Promise<void>((resolve, reject) => {
+        group?.once('error', reject);
+        group?.bind({ port: mcast.port, address: mcast.addr }, () => resolve());
+      });
+      group.addMembership(mcast.addr, options.bindAddr);
+      group.setRecvBufferSize(options.recvBufferBytes);
+      // Pin the outgoing interface: an unset one sends multicast out of the default route.
+      unicast.setMulticastInterface(options.bindAddr);
+      unicast.setMulticastTTL(mcast.ttl);
+      unicast.setMulticastLoopback(true);
+    }
+    return new UdpTransport(options, unicast, group, onDatagram);
+  }
+
+  private receive(message: Buffer, rinfo: dgram.RemoteInfo): void {
+    const nodeId = this.byEndpoint.get(`${rinfo.address}:${rinfo.port}`) ?? 0;
+    if (nodeId === 0 && this.options.transport === 'udpu') {
+      this.stats.rxUnknownSource++;
+      return;
+    }
+    this.stats.rxDatagrams++;
+    this.stats.rxBytes += message.length;
+    this.onDatagram(message, nodeId);
+  }
+
+  /** unicast one datagram to a member (the token, or a self-addressed token). */
+  sendTo(nodeId: number, datagram: Uint8Array): void {
+    const member = this.byNodeId.get(nodeId);
+    if (member === undefined) {
+      this.stats.txErrors++;
+      return;
+    }
+    this.sendRaw(datagram, member.port, member.addr);
+  }
+
+  /** to every other processor: a group datagram ('udp') or one per member ('udpu'). */
+  multicast(datagram: Uint8Array): void {
+    const mcast = this.options.mcast;
+    if (this.options.transport === 'udp' && mcast !== null) {
+      this.sendRaw(datagram, mcast.port, mcast.addr);
+      return;
+    }
+    for (const member of this.others) this.sendRaw(datagram, member.port, member.addr);
+  }
+
+  private sendRaw(datagram: Uint8Array, port: number, address: string): void {
+    if (this.closed) return;
+    this.stats.txDatagrams++;
+    this.stats.txBytes += datagram.length;
+    this.unicast.send(datagram, port, address, (error) => {
+      if (error !== null) this.stats.txErrors++;
+    });
+  }
+
+  /** the address and port the unicast socket is bound to. */
+  address(): { address: string; port: number } {
+    const a = this.unicast.address();
+    return { address: a.address, port: a.port };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const closeSocket = (s: dgram.Socket): Promise<void> => new Promise((resolve) => s.close(() => resolve()));
+    await closeSocket(this.unicast);
+    if (this.group !== null) await closeSocket(this.group);
+  }
+}
