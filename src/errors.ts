@@ -1,7 +1,12 @@
 /**
  * Errors of the public API. Every error carries a stable `code` (ERR_EVS_*)
- * so callers can branch on it, also after it crossed a thread: `toWire` /
- * `fromWire` turn an error into a plain object and back.
+ * so callers can branch on it, also after it crossed a thread: structured
+ * clone drops `code` from an Error on Node 20, so `toWire` / `fromWire` turn
+ * an error into a plain object and back.
+ */
+/**
+ * Stable error codes. The ones the API raises itself are listed; subsystems
+ * (key files, state files, crypto) add finer ERR_EVS_* codes of their own.
  */
 export type EvsErrorCode =
   | 'ERR_EVS_INVALID_OPTION'
@@ -15,9 +20,8 @@ export type EvsErrorCode =
   | 'ERR_EVS_STOPPED'
   | 'ERR_EVS_BAD_HANDLE'
   | 'ERR_EVS_NOT_JOINED'
-  | 'ERR_EVS_KEY_FILE'
-  | 'ERR_EVS_STATE_FILE'
-  | 'ERR_EVS_INTERNAL';
+  | 'ERR_EVS_INTERNAL'
+  | `ERR_EVS_${string}`;
 
 export class EvsError extends Error {
   override readonly name = 'EvsError';
