@@ -1,7 +1,8 @@
 /**
- * Errors of the group layer. Each carries a stable `code` (undici's pattern):
- * structured clone across a worker boundary loses the class but keeps `code`,
- * so callers branch on `code`, never on the message text.
+ * Errors of the group layer. Each carries a stable `code` (undici's pattern),
+ * so callers branch on `code`, never on the message text. Structured clone
+ * drops `code` from an Error on Node 20: across a worker boundary, send
+ * `{ code, message }` and rebuild with `EvsError.fromWire` (src/errors.ts).
  *
  * Thrown only for caller mistakes (bad arguments, bad options), always before
  * any state changed. Bad *input from the network* is never thrown: it is
