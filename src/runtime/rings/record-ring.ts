@@ -263,9 +263,10 @@ function put(storage: Uint8Array, at: number, src: Uint8Array): number {
  *
  * Why `'set'` is the default: bench/ring.bench.ts (worker → main, 1 MiB ring)
  * shows ringbuf.js's pop is the limit for big records. At 1400 B the producer
- * found the ring full ~2,000 times per 400,000 records while the consumer
- * almost never slept, and `'set'` moved 1.6–2× more records/s; at 100 B the
- * two are within the machine's noise. The writer side is ringbuf.js's own
+ * found the ring full 1,300–2,000 times per 400,000 records while the
+ * consumer almost never slept (4–51 times), and `'set'` moved 1.6–2.4× more
+ * records/s (e.g. 0.87 M → 2.08 M); at 100 B the two are within the machine's
+ * noise (2.5–7.6 M records/s either way). The writer side is ringbuf.js's own
  * `writeCallbackWithOffset` (it hands out its storage, we copy with set).
  */
 export type RingCopy = 'ringbuf' | 'set';
