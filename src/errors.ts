@@ -24,9 +24,9 @@ export type EvsErrorCode =
   | `ERR_EVS_${string}`;
 
 export class EvsError extends Error {
-  override readonly name = 'EvsError';
-  constructor(readonly code: EvsErrorCode, message: string) {
-    super(message);
+  override readonly name: string = 'EvsError';
+  constructor(readonly code: EvsErrorCode, message: string, options?: { cause: unknown }) {
+    super(message, options);
   }
 
   toWire(): { code: EvsErrorCode; message: string } {

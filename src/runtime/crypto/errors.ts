@@ -12,6 +12,7 @@
  * from the network is never thrown: `DatagramCipher.open` classifies and counts
  * it (see cipher.ts).
  */
+import { EvsError } from '../../errors.ts';
 
 export type CryptoErrorCode =
   /** a cluster key (bytes, or the `bytes` argument of generateClusterKey) outside clusterKeyBytesMin..clusterKeyBytesMax. */
@@ -35,18 +36,10 @@ export type CryptoErrorCode =
   /** an option of a cipher is out of range. */
   | 'ERR_EVS_CRYPTO_BAD_OPTION';
 
-export class CryptoError extends Error {
-  override readonly name = 'CryptoError';
-  constructor(
-    readonly code: CryptoErrorCode,
-    message: string,
-    options?: { cause: unknown },
-  ) {
-    super(message, options);
-  }
-
-  /** `{ code, message }` for crossing a thread (structured clone of an Error drops `code`); EvsError.fromWire accepts it. */
-  toWire(): { code: CryptoErrorCode; message: string } {
-    return { code: this.code, message: this.message };
+export class CryptoError extends EvsError {
+  override readonly name: string = 'CryptoError';
+  declare readonly code: CryptoErrorCode;
+  constructor(code: CryptoErrorCode, message: string, options?: { cause: unknown }) {
+    super(code, message, options);
   }
 }

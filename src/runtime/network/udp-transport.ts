@@ -12,18 +12,10 @@
  * for udp (0 = unknown address).
  */
 import dgram from 'node:dgram';
-import type { ResolvedMember } from '../../options.ts';
+import type { ResolvedOptions, ResolvedMember } from '../../options.ts';
 
-export interface TransportOptions {
-  readonly nodeId: number;
-  readonly transport: 'udpu' | 'udp';
-  readonly bindAddr: string;
-  readonly port: number;
-  readonly members: readonly ResolvedMember[];
-  readonly mcast: { readonly addr: string; readonly port: number; readonly ttl: number } | null;
-  readonly sendBufferBytes: number;
-  readonly recvBufferBytes: number;
-}
+export type TransportOptions = Pick<ResolvedOptions,
+  'nodeId' | 'transport' | 'bindAddr' | 'port' | 'members' | 'mcast' | 'sendBufferBytes' | 'recvBufferBytes'>;
 
 export interface TransportStats {
   rxDatagrams: number;

@@ -31,6 +31,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rm
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ringSeqMax } from '../../limits.ts';
+import { EvsError } from '../../errors.ts';
 
 export type RingSeqFileErrorCode =
   /** the file exists but is not 12 bytes, fails its check, or holds a seq beyond 2^53 - 1. */
@@ -41,19 +42,11 @@ export type RingSeqFileErrorCode =
   | 'ERR_EVS_STATE_FILE_BAD_ARGUMENT';
 
 /** Stable `code`, as every error of this project (send `{ code, message }` across a thread: structured clone drops `code`). */
-export class RingSeqFileError extends Error {
-  override readonly name = 'RingSeqFileError';
-  constructor(
-    readonly code: RingSeqFileErrorCode,
-    message: string,
-    options?: { cause: unknown },
-  ) {
-    super(message, options);
-  }
-
-  /** `{ code, message }` for crossing a thread (structured clone of an Error drops `code`); EvsError.fromWire accepts it. */
-  toWire(): { code: RingSeqFileErrorCode; message: string } {
-    return { code: this.code, message: this.message };
+export class RingSeqFileError extends EvsError {
+  override readonly name: string = 'RingSeqFileError';
+  declare readonly code: RingSeqFileErrorCode;
+  constructor(code: RingSeqFileErrorCode, message: string, options?: { cause: unknown }) {
+    super(code, message, options);
   }
 }
 
