@@ -29,6 +29,12 @@ export interface RingOptions {
   readonly deliverBytes?: number;
   readonly rxBytes?: number;
   readonly txBytes?: number;
+  /**
+   * deliveries the protocol worker holds once the deliver ring is full (the
+   * main thread is slow or blocked). Past it the node leaves the ring and
+   * reports ERR_EVS_DELIVERY_OVERFLOW.
+   */
+  readonly deliverBacklogBytes?: number;
 }
 
 /** evs4j's option names, accepted as aliases of corosync's. */
@@ -112,6 +118,7 @@ export const optionDefaults = {
   layout: 'split',
   cryptoThreads: 0,
   ringBytes: 4 * 1024 * 1024,
+  deliverBacklogBytes: 256 * 1024 * 1024,
 } as const;
 
 const aliasOf: Readonly<Record<keyof Evs4jAliases, keyof TotemTimings>> = {
@@ -213,14 +220,30 @@ function resolveTotem(o: EvsNodeOptions, nodeId: number, memberCount: number): T
   return config;
 }
 
-function resolveRings(o: EvsNodeOptions): Required<RingOptions> {
+/** room a submit or deliver ring needs beyond the largest message: record heads (group header, handle list). */
+export const ringMessageSlackBytes = 64 * 1024;
+
+function resolveRings(o: EvsNodeOptions, messageBytesMax: number): Required<RingOptions> {
   const r = o.rings ?? {};
-  rejectUnknown(r, new Set(['submitBytes', 'deliverBytes', 'rxBytes', 'txBytes']), 'rings.');
+  rejectUnknown(r, new Set(['submitBytes', 'deliverBytes', 'rxBytes', 'txBytes', 'deliverBacklogBytes']), 'rings.');
   const size = (name: keyof RingOptions): number => {
     const v = r[name];
     return v === undefined ? optionDefaults.ringBytes : integer(`rings.${name}`, v, 64 * 1024, 1024 * 1024 * 1024);
   };
-  return { submitBytes: size('submitBytes'), deliverBytes: size('deliverBytes'), rxBytes: size('rxBytes'), txBytes: size('txBytes') };
+  // A message crosses the submit and deliver rings as one record: they must hold the largest one.
+  const messageRing = (name: 'submitBytes' | 'deliverBytes'): number => {
+    const need = messageBytesMax + ringMessageSlackBytes;
+    if (r[name] === undefined) return Math.max(optionDefaults.ringBytes, 2 * messageBytesMax + ringMessageSlackBytes);
+    const v = size(name);
+    if (v < need) throw invalidOption(`rings.${name}`, `must be at least messageBytesMax + ${ringMessageSlackBytes} = ${need}`, v);
+    return v;
+  };
+  const backlog = r.deliverBacklogBytes === undefined ? optionDefaults.deliverBacklogBytes
+    : integer('rings.deliverBacklogBytes', r.deliverBacklogBytes, 0, Number.MAX_SAFE_INTEGER);
+  return {
+    submitBytes: messageRing('submitBytes'), deliverBytes: messageRing('deliverBytes'), rxBytes: size('rxBytes'), txBytes: size('txBytes'),
+    deliverBacklogBytes: backlog,
+  };
 }
 
 function resolveCrypto(o: EvsNodeOptions): Pick<ResolvedOptions, 'crypto' | 'keyFile' | 'key'> {
@@ -280,7 +303,7 @@ export function resolveOptions(o: EvsNodeOptions): ResolvedOptions {
       layout: threads.layout === undefined ? optionDefaults.layout : oneOf('threads.layout', threads.layout, ['split', 'single'] as const),
       cryptoThreads: threads.cryptoThreads === undefined ? optionDefaults.cryptoThreads : integer('threads.cryptoThreads', threads.cryptoThreads, 0, 16),
     },
-    rings: resolveRings(o),
+    rings: resolveRings(o, messageBytesMax),
   };
 }
 

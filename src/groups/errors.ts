@@ -9,6 +9,8 @@
  * dropped and counted.
  */
 
+import { EvsError } from '../errors.ts';
+
 export type GroupErrorCode =
   /** payload longer than `messageBytesMax`. */
   | 'ERR_EVS_MESSAGE_TOO_LARGE'
@@ -25,12 +27,13 @@ export type GroupErrorCode =
   /** submit after leave(): the processor is stopped. */
   | 'ERR_EVS_STOPPED';
 
-export class GroupError extends Error {
+/** An EvsError raised by the group layer, so the public API has one error hierarchy. */
+export class GroupError extends EvsError {
   override readonly name = 'GroupError';
   constructor(
-    readonly code: GroupErrorCode,
+    override readonly code: GroupErrorCode,
     message: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }

@@ -55,6 +55,10 @@
  *
  * `open` never throws on any input: every failure is returned as an
  * `OpenFailure` and counted in `stats.dropped`.
+ *
+ * The envelope, HKDF, seal/open and salt-cache pieces are exported so that
+ * CryptoPool (crypto-pool.ts, `threads.cryptoThreads > 0`) produces the same
+ * bytes and applies the same receive rules with the AES work on other threads.
  */
 import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomFillSync, type KeyObject } from 'node:crypto';
 import { CryptoError } from './errors.ts';
@@ -203,16 +207,186 @@ export class ReplayWindow {
   }
 }
 
-interface SaltEntry {
-  readonly saltLo: number;
-  readonly saltHi: number;
-  readonly key: KeyObject;
-  readonly window: ReplayWindow;
+/**
+ * The fields of a sealed datagram's header, read by `readEnvelope`. Mutable
+ * and reused by its owner: one per reader, no allocation per datagram.
+ */
+export interface EnvelopeHeader {
+  saltLo: number;
+  saltHi: number;
+  counterLo: number;
+  counterHi: number;
+  /** counterHi * 2^32 + counterLo, exact (< 2^53). */
+  counter: number;
+}
+
+export function createEnvelopeHeader(): EnvelopeHeader {
+  return { saltLo: 0, saltHi: 0, counterLo: 0, counterHi: 0, counter: 0 };
+}
+
+/**
+ * Reads the envelope of a received datagram into `header`; the failure if it
+ * is too short or malformed, else null. Says nothing about authenticity.
+ */
+export function readEnvelope(sealed: Uint8Array, header: EnvelopeHeader): 'short' | 'bad-header' | null {
+  if (sealed.length < aesGcmOverheadBytes) return 'short';
+  if (sealed[0] !== envelopeByte) return 'bad-header';
+  const counterLo = u32At(sealed, 1 + saltBytes);
+  const counterHi = u32At(sealed, 5 + saltBytes);
+  if (counterHi >= counterHiLimit) return 'bad-header';
+  header.saltLo = u32At(sealed, 1);
+  header.saltHi = u32At(sealed, 5);
+  header.counterLo = counterLo;
+  header.counterHi = counterHi;
+  header.counter = counterHi * u32Range + counterLo;
+  return null;
+}
+
+/** The salt bytes of a datagram `readEnvelope` accepted (a view, not a copy). */
+export function envelopeSalt(sealed: Uint8Array): Uint8Array {
+  return sealed.subarray(1, 1 + saltBytes);
+}
+
+/** The AES-256-GCM key of one sender salt: HKDF-SHA256(cluster key, salt, hkdfInfo). */
+export function deriveDatagramKey(clusterKey: KeyObject, salt: Uint8Array): KeyObject {
+  return createSecretKey(new Uint8Array(hkdfSync('sha256', clusterKey, salt, hkdfInfoBytes, derivedKeyBytes)));
+}
+
+/** Throws ERR_EVS_CRYPTO_BAD_OPTION unless `saltsMax` is an integer 1..saltsMaxLimit. */
+export function checkSaltsMax(saltsMax: number): void {
+  if (!Number.isInteger(saltsMax) || saltsMax < 1 || saltsMax > saltsMaxLimit) {
+    throw new CryptoError('ERR_EVS_CRYPTO_BAD_OPTION', `saltsMax must be an integer 1..${saltsMaxLimit}, got ${saltsMax}`);
+  }
+}
+
+/** Throws ERR_EVS_CRYPTO_COUNTER_EXHAUSTED when `count` counters from `counterFirst` would pass counterMax. */
+export function checkCounters(counterFirst: number, count: number, saltHex: string): void {
+  if (counterFirst + count - 1 > counterMax) {
+    throw new CryptoError('ERR_EVS_CRYPTO_COUNTER_EXHAUSTED', `seal: all ${counterMax} counters of salt ${saltHex} are used`);
+  }
+}
+
+// One nonce buffer per thread: createCipheriv/createDecipheriv copy the IV
+// before returning, so sharing it between calls (and ciphers) is safe.
+const nonceScratch = new Uint8Array(nonceBytes);
+
+function setNonce(counterLo: number, counterHi: number): Uint8Array {
+  setU32(nonceScratch, 4, counterLo);
+  setU32(nonceScratch, 8, counterHi);
+  return nonceScratch;
+}
+
+/**
+ * Seals `plain` into `out` at `offset` under (key, salt, counter): the whole
+ * envelope, `plain.length + aesGcmOverheadBytes` bytes. The caller checked
+ * the room and that `counter` is unused and <= counterMax. `plain` may
+ * overlap `out` (even sit at `offset + envelopeHeaderBytes`: sealing in place).
+ */
+export function sealDatagram(key: KeyObject, salt: Uint8Array, counter: number, plain: Uint8Array, out: Uint8Array, offset: number): void {
+  const counterLo = counter >>> 0;
+  const counterHi = (counter - counterLo) / u32Range;
+  const cipher = createCipheriv(algorithm, key, setNonce(counterLo, counterHi), gcmOptions);
+  const body = cipher.update(plain);
+  const tail = cipher.final();
+  const tag = cipher.getAuthTag();
+  if (body.length + tail.length !== plain.length || tag.length !== authTagBytes) {
+    throw new Error(`seal: AES-GCM returned ${body.length}+${tail.length} bytes and a ${tag.length}-byte tag for ${plain.length} bytes`);
+  }
+  // Written only after the cipher consumed `plain`, so `plain` may overlap `out`.
+  out[offset] = envelopeByte;
+  out.set(salt, offset + 1);
+  setU32(out, offset + 1 + saltBytes, counterLo);
+  setU32(out, offset + 5 + saltBytes, counterHi);
+  out.set(body, offset + envelopeHeaderBytes);
+  if (tail.length > 0) out.set(tail, offset + envelopeHeaderBytes + body.length);
+  out.set(tag, offset + envelopeHeaderBytes + plain.length);
+}
+
+/**
+ * Verifies and decrypts a datagram whose envelope `readEnvelope` read into
+ * `header`; the plaintext (fresh bytes), or null when the tag fails (OpenSSL
+ * throws in final()). Checks no replay state.
+ */
+export function openDatagram(key: KeyObject, header: EnvelopeHeader, sealed: Uint8Array): Uint8Array | null {
+  const tagStart = sealed.length - authTagBytes;
+  try {
+    const decipher = createDecipheriv(algorithm, key, setNonce(header.counterLo, header.counterHi), gcmOptions);
+    decipher.setAuthTag(sealed.subarray(tagStart));
+    const body = decipher.update(sealed.subarray(envelopeHeaderBytes, tagStart));
+    const tail = decipher.final();
+    return tail.length === 0 ? body : Buffer.concat([body, tail]);
+  } catch {
+    return null;
+  }
 }
 
 /** 53 bits of the salt as an exact Map key; the entry keeps all 64 and is checked on lookup. */
 function saltMapKey(saltLo: number, saltHi: number): number {
   return (saltHi & 0x1fffff) * u32Range + saltLo;
+}
+
+interface SaltSlot<V> {
+  readonly saltLo: number;
+  readonly saltHi: number;
+  readonly value: V;
+}
+
+/**
+ * A bounded LRU of per-salt state (a key, a replay window, or both), keyed by
+ * the 64-bit salt. Callers insert a salt only after a datagram under it
+ * authenticated, so forgeries with random salts cannot evict a genuine sender.
+ */
+export class SaltCache<V> {
+  /** Insertion order = recency order: the first key is the least recently used. */
+  private readonly slots = new Map<number, SaltSlot<V>>();
+  private recent: SaltSlot<V> | null = null;
+
+  constructor(private readonly capacity: number) {}
+
+  /** the state of a salt, made the most recently used; undefined if not cached. */
+  get(saltLo: number, saltHi: number): V | undefined {
+    const recent = this.recent;
+    if (recent !== null && recent.saltLo === saltLo && recent.saltHi === saltHi) return recent.value;
+    const mapKey = saltMapKey(saltLo, saltHi);
+    const slot = this.slots.get(mapKey);
+    if (slot === undefined || slot.saltLo !== saltLo || slot.saltHi !== saltHi) return undefined;
+    this.slots.delete(mapKey); // move to the most recently used end
+    this.slots.set(mapKey, slot);
+    this.recent = slot;
+    return slot.value;
+  }
+
+  /** the state of a salt without changing the recency order. */
+  peek(saltLo: number, saltHi: number): V | undefined {
+    const slot = this.slots.get(saltMapKey(saltLo, saltHi));
+    return slot === undefined || slot.saltLo !== saltLo || slot.saltHi !== saltHi ? undefined : slot.value;
+  }
+
+  /**
+   * Inserts a salt that is not cached, as the most recently used; true if
+   * another salt's state was dropped for it (the least recently used one when
+   * full, or one with the same 53 map-key bits).
+   */
+  insert(saltLo: number, saltHi: number, value: V): boolean {
+    const mapKey = saltMapKey(saltLo, saltHi);
+    let evicted = false;
+    if (this.slots.delete(mapKey)) {
+      evicted = true;
+    } else if (this.slots.size >= this.capacity) {
+      const oldest = this.slots.keys().next();
+      if (oldest.done !== true) this.slots.delete(oldest.value);
+      evicted = true;
+    }
+    const slot: SaltSlot<V> = { saltLo, saltHi, value };
+    this.slots.set(mapKey, slot);
+    this.recent = slot;
+    return evicted;
+  }
+}
+
+interface SaltEntry {
+  readonly key: KeyObject;
+  readonly window: ReplayWindow;
 }
 
 export interface AesGcmCipherOptions {
@@ -230,22 +404,16 @@ export class AesGcmCipher implements DatagramCipher {
   private readonly clusterKey: KeyObject;
   private readonly salt = new Uint8Array(saltBytes);
   private readonly sendKey: KeyObject;
-  private readonly sealNonce = new Uint8Array(nonceBytes);
-  private readonly openNonce = new Uint8Array(nonceBytes);
+  private readonly header = createEnvelopeHeader();
   private counterNext = 0;
-  private readonly saltsMax: number;
-  /** Insertion order = recency order: the first key is the least recently used. */
-  private readonly salts = new Map<number, SaltEntry>();
-  private saltRecent: SaltEntry | null = null;
+  private readonly salts: SaltCache<SaltEntry>;
 
   /** `clusterKey`: the pre-shared key, 32..4096 bytes (copied). */
   constructor(clusterKey: Uint8Array, options: AesGcmCipherOptions = {}) {
     checkClusterKeySize(clusterKey.length, 'the cluster key');
     const saltsMax = options.saltsMax ?? saltsMaxDefault;
-    if (!Number.isInteger(saltsMax) || saltsMax < 1 || saltsMax > saltsMaxLimit) {
-      throw new CryptoError('ERR_EVS_CRYPTO_BAD_OPTION', `saltsMax must be an integer 1..${saltsMaxLimit}, got ${saltsMax}`);
-    }
-    this.saltsMax = saltsMax;
+    checkSaltsMax(saltsMax);
+    this.salts = new SaltCache(saltsMax);
     this.clusterKey = createSecretKey(clusterKey);
     randomFillSync(this.salt);
     this.saltHex = Buffer.from(this.salt).toString('hex');
@@ -260,58 +428,33 @@ export class AesGcmCipher implements DatagramCipher {
         `seal: ${sealedBytes} bytes do not fit an output of ${out.length} bytes at offset ${offset}`,
       );
     }
-    if (this.counterNext > counterMax) {
-      throw new CryptoError('ERR_EVS_CRYPTO_COUNTER_EXHAUSTED', `seal: all ${counterMax} counters of salt ${this.saltHex} are used`);
-    }
-    const counter = this.counterNext++;
-    const counterLo = counter >>> 0;
-    const counterHi = (counter - counterLo) / u32Range;
-    setU32(this.sealNonce, 4, counterLo);
-    setU32(this.sealNonce, 8, counterHi);
-    const cipher = createCipheriv(algorithm, this.sendKey, this.sealNonce, gcmOptions);
-    const body = cipher.update(plain);
-    const tail = cipher.final();
-    const tag = cipher.getAuthTag();
-    if (body.length + tail.length !== plain.length || tag.length !== authTagBytes) {
-      throw new Error(`seal: AES-GCM returned ${body.length}+${tail.length} bytes and a ${tag.length}-byte tag for ${plain.length} bytes`);
-    }
-    // Written only after the cipher consumed `plain`, so `plain` may overlap `out`.
-    out[offset] = envelopeByte;
-    out.set(this.salt, offset + 1);
-    setU32(out, offset + 1 + saltBytes, counterLo);
-    setU32(out, offset + 5 + saltBytes, counterHi);
-    out.set(body, offset + envelopeHeaderBytes);
-    if (tail.length > 0) out.set(tail, offset + envelopeHeaderBytes + body.length);
-    out.set(tag, offset + envelopeHeaderBytes + plain.length);
+    checkCounters(this.counterNext, 1, this.saltHex);
+    const counter = this.counterNext++; // consumed even if sealing fails: a nonce is never offered twice
+    sealDatagram(this.sendKey, this.salt, counter, plain, out, offset);
     this.stats.sealed++;
     return sealedBytes;
   }
 
   open(sealed: Uint8Array): Uint8Array | OpenFailure {
-    if (sealed.length < aesGcmOverheadBytes) return this.drop('short');
-    if (sealed[0] !== envelopeByte) return this.drop('bad-header');
-    const saltLo = u32At(sealed, 1);
-    const saltHi = u32At(sealed, 5);
-    const counterLo = u32At(sealed, 1 + saltBytes);
-    const counterHi = u32At(sealed, 5 + saltBytes);
-    if (counterHi >= counterHiLimit) return this.drop('bad-header');
-    const counter = counterHi * u32Range + counterLo;
-
-    let entry = this.lookup(saltLo, saltHi);
+    const header = this.header;
+    const malformed = readEnvelope(sealed, header);
+    if (malformed !== null) return this.drop(malformed);
+    let entry = this.salts.get(header.saltLo, header.saltHi);
     let key: KeyObject;
     if (entry !== undefined) {
-      const seen = entry.window.check(counter);
+      const seen = entry.window.check(header.counter);
       if (seen !== null) return this.drop(seen);
       key = entry.key;
     } else {
-      key = this.deriveKey(sealed.subarray(1, 1 + saltBytes)); // cached only once authenticated
+      key = this.deriveKey(envelopeSalt(sealed)); // cached only once authenticated
     }
-    setU32(this.openNonce, 4, counterLo);
-    setU32(this.openNonce, 8, counterHi);
-    const plain = gcmOpen(key, this.openNonce, sealed);
+    const plain = openDatagram(key, header, sealed);
     if (plain === null) return this.drop('auth');
-    if (entry === undefined) entry = this.insert(saltLo, saltHi, key);
-    entry.window.accept(counter);
+    if (entry === undefined) {
+      entry = { key, window: new ReplayWindow() };
+      if (this.salts.insert(header.saltLo, header.saltHi, entry)) this.stats.saltsEvicted++;
+    }
+    entry.window.accept(header.counter);
     this.stats.opened++;
     return plain;
   }
@@ -323,48 +466,7 @@ export class AesGcmCipher implements DatagramCipher {
 
   private deriveKey(salt: Uint8Array): KeyObject {
     this.stats.keysDerived++;
-    return createSecretKey(new Uint8Array(hkdfSync('sha256', this.clusterKey, salt, hkdfInfoBytes, derivedKeyBytes)));
-  }
-
-  private lookup(saltLo: number, saltHi: number): SaltEntry | undefined {
-    const recent = this.saltRecent;
-    if (recent !== null && recent.saltLo === saltLo && recent.saltHi === saltHi) return recent;
-    const mapKey = saltMapKey(saltLo, saltHi);
-    const entry = this.salts.get(mapKey);
-    if (entry === undefined || entry.saltLo !== saltLo || entry.saltHi !== saltHi) return undefined;
-    this.salts.delete(mapKey); // move to the most recently used end
-    this.salts.set(mapKey, entry);
-    this.saltRecent = entry;
-    return entry;
-  }
-
-  private insert(saltLo: number, saltHi: number, key: KeyObject): SaltEntry {
-    const mapKey = saltMapKey(saltLo, saltHi);
-    if (this.salts.delete(mapKey)) {
-      this.stats.saltsEvicted++; // another salt with the same 53 key bits
-    } else if (this.salts.size >= this.saltsMax) {
-      const oldest = this.salts.keys().next();
-      if (oldest.done !== true) this.salts.delete(oldest.value);
-      this.stats.saltsEvicted++;
-    }
-    const entry: SaltEntry = { saltLo, saltHi, key, window: new ReplayWindow() };
-    this.salts.set(mapKey, entry);
-    this.saltRecent = entry;
-    return entry;
-  }
-}
-
-/** Verifies and decrypts; null when the tag fails (OpenSSL throws in final()). */
-function gcmOpen(key: KeyObject, nonce: Uint8Array, sealed: Uint8Array): Uint8Array | null {
-  const tagStart = sealed.length - authTagBytes;
-  try {
-    const decipher = createDecipheriv(algorithm, key, nonce, gcmOptions);
-    decipher.setAuthTag(sealed.subarray(tagStart));
-    const body = decipher.update(sealed.subarray(envelopeHeaderBytes, tagStart));
-    const tail = decipher.final();
-    return tail.length === 0 ? body : Buffer.concat([body, tail]);
-  } catch {
-    return null;
+    return deriveDatagramKey(this.clusterKey, salt);
   }
 }
 

@@ -21,6 +21,8 @@ export interface TransportStats {
   rxDatagrams: number;
   rxBytes: number;
   rxUnknownSource: number;
+  /** own multicasts looped back by the kernel ('udp'), dropped unread. */
+  rxOwnMulticast: number;
   txDatagrams: number;
   txBytes: number;
   txErrors: number;
@@ -40,12 +42,22 @@ function bindSocket(socket: dgram.Socket, port: number, address: string): Promis
   });
 }
 
+/** close() waits at most this long for sends the socket has not completed. */
+const sendDrainMsMax = 500;
+
 export class UdpTransport {
-  readonly stats: TransportStats = { rxDatagrams: 0, rxBytes: 0, rxUnknownSource: 0, txDatagrams: 0, txBytes: 0, txErrors: 0 };
+  readonly stats: TransportStats = { rxDatagrams: 0, rxBytes: 0, rxUnknownSource: 0, rxOwnMulticast: 0, txDatagrams: 0, txBytes: 0, txErrors: 0 };
   private readonly byEndpoint = new Map<string, number>();
   private readonly byNodeId = new Map<number, ResolvedMember>();
   private readonly others: ResolvedMember[];
   private closed = false;
+  /** sends handed to the socket whose callback has not run yet: close waits for them (a LEAVE must go out). */
+  private sendsInFlight = 0;
+  private sendsDrained: (() => void) | null = null;
+  private readonly afterSend = (error: Error | null): void => {
+    if (error !== null) this.stats.txErrors++;
+    if (--this.sendsInFlight === 0 && this.sendsDrained !== null) this.sendsDrained();
+  };
 
   private constructor(
     private readonly options: TransportOptions,
@@ -60,7 +72,14 @@ export class UdpTransport {
     this.others = options.members.filter((m) => m.nodeId !== options.nodeId);
     const receive = (message: Buffer, rinfo: dgram.RemoteInfo): void => this.receive(message, rinfo);
     unicast.on('message', receive);
-    group?.on('message', receive);
+    // The kernel loops our own multicasts back (needed for several nodes on one host); the core never needs them.
+    group?.on('message', (message: Buffer, rinfo: dgram.RemoteInfo) => {
+      if (rinfo.port === options.port && rinfo.address === options.bindAddr) {
+        this.stats.rxOwnMulticast++;
+        return;
+      }
+      receive(message, rinfo);
+    });
     const onError = (): void => { this.stats.txErrors++; };
     unicast.on('error', onError);
     group?.on('error', onError);
@@ -127,9 +146,8 @@ export class UdpTransport {
     if (this.closed) return;
     this.stats.txDatagrams++;
     this.stats.txBytes += datagram.length;
-    this.unicast.send(datagram, port, address, (error) => {
-      if (error !== null) this.stats.txErrors++;
-    });
+    this.sendsInFlight++;
+    this.unicast.send(datagram, port, address, this.afterSend);
   }
 
   /** the address and port the unicast socket is bound to. */
@@ -141,6 +159,12 @@ export class UdpTransport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.sendsInFlight > 0) {
+      await new Promise<void>((resolve) => {
+        this.sendsDrained = resolve;
+        setTimeout(resolve, sendDrainMsMax).unref();
+      });
+    }
     const closeSocket = (s: dgram.Socket): Promise<void> => new Promise((resolve) => s.close(() => resolve()));
     await closeSocket(this.unicast);
     if (this.group !== null) await closeSocket(this.group);

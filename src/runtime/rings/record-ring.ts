@@ -390,6 +390,11 @@ export class RecordReader {
     return this.dataBell.waitAsync(() => this.hasData(), timeoutMs);
   }
 
+  /** ends this reader's own pending wait, from the consumer's thread (shutdown). */
+  interruptWait(): void {
+    this.dataBell.wakeNow();
+  }
+
   /** wakes the producer whatever it waits for (shutdown). */
   wakeProducer(): void {
     this.spaceBell.wakeNow();
