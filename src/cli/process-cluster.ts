@@ -1,0 +1,178 @@
+/**
+ * N EVS nodes as child processes on 127.0.0.1..N (udpu), each driven over IPC
+ * (node-process.ts). Used by the multi-process tests, `evs cluster` and the
+ * benchmarks. `kill(i)` is a real SIGKILL; `restart(i)` starts the same node
+ * id again with the same stateDir.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { EvsError } from '../errors.ts';
+import type { EvsConfchg } from '../handle.ts';
+import type { EvsNodeStartOptions } from '../node.ts';
+import { resolveWorkerEntry } from '../runtime/workers/spawn.ts';
+import type { Notice, Reply, Report, Request, StartReply, StatsReply } from './process-protocol.ts';
+
+export interface ProcessClusterOptions {
+  readonly count: number;
+  readonly port: number;
+  /** options every node gets on top of the defaults (totem timings, threads, crypto...). */
+  readonly nodeOptions?: Partial<EvsNodeStartOptions>;
+  /** node ids listed as members; default 1..count. */
+  readonly memberIds?: readonly number[];
+}
+
+export interface ConfchgRecord {
+  readonly nodeId: number;
+  readonly atMs: number;
+  readonly change: EvsConfchg;
+}
+
+interface Child {
+  readonly process: ChildProcess;
+  readonly pending: Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>;
+  readonly exited: Promise<number | null>;
+}
+
+const entry = resolveWorkerEntry(new URL('./node-process.ts', import.meta.url));
+
+export class ProcessCluster {
+  readonly dir = mkdtempSync(join(tmpdir(), 'evs-cluster-'));
+  readonly key = randomBytes(32);
+  readonly confchgs: ConfchgRecord[] = [];
+  readonly errors: { nodeId: number; error: { code: string; message: string } }[] = [];
+  readonly #children = new Map<number, Child>();
+  #nextId = 1;
+  readonly #confchgListeners = new Set<(r: ConfchgRecord) => void>();
+
+  constructor(readonly options: ProcessClusterOptions) {}
+
+  get memberIds(): readonly number[] {
+    return this.options.memberIds ?? Array.from({ length: this.options.count }, (_, i) => i + 1);
+  }
+
+  optionsFor(nodeId: number): EvsNodeStartOptions {
+    const port = this.options.port;
+    return {
+      nodeId,
+      bindAddr: `127.0.0.${nodeId}`,
+      port,
+      members: this.memberIds.map((id) => ({ nodeId: id, addr: `127.0.0.${id}`, port })),
+      key: this.key,
+      stateDir: join(this.dir, `node${nodeId}`),
+      ...this.options.nodeOptions,
+    };
+  }
+
+  /** starts nodes 1..count (all at once) and resolves when each is in a ring. */
+  async start(): Promise<StartReply[]> {
+    return Promise.all(Array.from({ length: this.options.count }, (_, i) => this.startNode(i + 1)));
+  }
+
+  async startNode(nodeId: number): Promise<StartReply> {
+    if (this.#children.has(nodeId)) throw new EvsError('ERR_EVS_INVALID_ARGUMENT', `node ${nodeId} is running`);
+    const child = fork(fileURLToPath(entry.file), [], {
+      execArgv: entry.typescript ? ['--import', 'tsx'] : [],
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
+      for (const p of pending.values()) p.reject(new EvsError('ERR_EVS_CHILD_EXITED', `node ${nodeId} exited (code ${code})`));
+      pending.clear();
+      this.#children.delete(nodeId);
+      resolve(code);
+    }));
+    child.on('message', (m: Reply | Notice) => {
+      if ('ev' in m) {
+        if (m.ev === 'confchg') {
+          const record = { nodeId, atMs: m.atMs, change: m.change };
+          this.confchgs.push(record);
+          for (const l of this.#confchgListeners) l(record);
+        } else this.errors.push({ nodeId, error: m.error });
+        return;
+      }
+      const p = pending.get(m.id);
+      if (p === undefined) return;
+      pending.delete(m.id);
+      if (m.ok) p.resolve(m.value);
+      else p.reject(EvsError.fromWire(m.error));
+    });
+    this.#children.set(nodeId, { process: child, pending, exited });
+    return this.request(nodeId, { cmd: 'start', options: this.optionsFor(nodeId) }) as Promise<StartReply>;
+  }
+
+  running(): number[] {
+    return [...this.#children.keys()].sort((a, b) => a - b);
+  }
+
+  request(nodeId: number, req: Request): Promise<unknown> {
+    const child = this.#children.get(nodeId);
+    if (child === undefined) return Promise.reject(new EvsError('ERR_EVS_INVALID_ARGUMENT', `node ${nodeId} is not running`));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      child.pending.set(id, { resolve, reject });
+      child.process.send({ id, ...req });
+    });
+  }
+
+  join(nodeId: number, groups: string[]): Promise<unknown> {
+    return this.request(nodeId, { cmd: 'join', groups });
+  }
+
+  report(nodeId: number): Promise<Report> {
+    return this.request(nodeId, { cmd: 'report' }) as Promise<Report>;
+  }
+
+  stats(nodeId: number): Promise<StatsReply> {
+    return this.request(nodeId, { cmd: 'stats' }) as Promise<StatsReply>;
+  }
+
+  /** resolves with the first configuration change matching `match` (already seen ones count). */
+  waitConfchg(match: (r: ConfchgRecord) => boolean, timeoutMs: number): Promise<ConfchgRecord> {
+    const seen = this.confchgs.find(match);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#confchgListeners.delete(listener);
+        reject(new EvsError('ERR_EVS_TIMEOUT', `no matching configuration change within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const listener = (r: ConfchgRecord): void => {
+        if (!match(r)) return;
+        clearTimeout(timer);
+        this.#confchgListeners.delete(listener);
+        resolve(r);
+      };
+      this.#confchgListeners.add(listener);
+    });
+  }
+
+  /** SIGKILL: no LEAVE, no cleanup; resolves once the process is gone. Answers the kill time (epoch ms). */
+  async kill(nodeId: number): Promise<number> {
+    const child = this.#children.get(nodeId);
+    if (child === undefined) throw new EvsError('ERR_EVS_INVALID_ARGUMENT', `node ${nodeId} is not running`);
+    const atMs = performance.timeOrigin + performance.now();
+    child.process.kill('SIGKILL');
+    await child.exited;
+    return atMs;
+  }
+
+  /** graceful stop of one node (LEAVE). */
+  async stopNode(nodeId: number): Promise<void> {
+    const child = this.#children.get(nodeId);
+    if (child === undefined) return;
+    await this.request(nodeId, { cmd: 'stop' }).catch(() => undefined);
+    const killer = setTimeout(() => child.process.kill('SIGKILL'), 5000);
+    await child.exited;
+    clearTimeout(killer);
+  }
+
+  /** stops every node and removes the temporary directory. */
+  async stop(): Promise<void> {
+    await Promise.all(this.running().map((id) => this.stopNode(id)));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Messages between a process cluster (parent) and its node processes
+ * (node-process.ts), over Node's IPC channel with 'advanced' serialization.
+ * Every request carries an id; the child answers `{ id, ok, value | error }`.
+ */
+import type { EvsConfchg } from '../handle.ts';
+import type { EvsNodeStartOptions, EvsNodeStats } from '../node.ts';
+import type { Membership } from '../runtime/protocol/protocol-driver.ts';
+
+export type Request =
+  | { readonly cmd: 'start'; readonly options: EvsNodeStartOptions }
+  | { readonly cmd: 'join'; readonly groups: string[] }
+  /** send `count` probe messages of `sizeBytes` to the joined groups, each awaited (back-pressure). */
+  | { readonly cmd: 'send'; readonly count: number; readonly sizeBytes: number; readonly guarantee: 'agreed' | 'safe' }
+  /** one message in flight: send, wait for its self delivery, repeat; answers latencies in ms. */
+  | { readonly cmd: 'latency'; readonly count: number; readonly sizeBytes: number; readonly guarantee: 'agreed' | 'safe' }
+  /** resolves once `total` messages were delivered (or rejects after timeoutMs). */
+  | { readonly cmd: 'waitDelivered'; readonly total: number; readonly timeoutMs: number }
+  /** keep the main thread busy (a synchronous loop) for `ms`. */
+  | { readonly cmd: 'block'; readonly ms: number }
+  | { readonly cmd: 'report' }
+  | { readonly cmd: 'stats' }
+  | { readonly cmd: 'stop' };
+
+export interface Report {
+  readonly delivered: number;
+  readonly bytesDelivered: number;
+  /** FNV-1a over (sender, counter) of every delivery in order: equal digests = same sequence. */
+  readonly digest: number;
+  /** highest counter delivered per sender. */
+  readonly lastCounter: Record<number, number>;
+  /** deliveries whose counter was not the sender's previous + 1. */
+  readonly fifoViolations: number;
+  /** deliveries whose filler was damaged. */
+  readonly corrupt: number;
+  readonly firstDeliveryMs: number;
+  readonly lastDeliveryMs: number;
+  readonly confchgs: number;
+}
+
+export type Reply = { readonly id: number; readonly ok: true; readonly value: unknown } | { readonly id: number; readonly ok: false; readonly error: { code: string; message: string } };
+
+/** child → parent, unsolicited. */
+export type Notice =
+  | { readonly ev: 'confchg'; readonly atMs: number; readonly change: EvsConfchg }
+  | { readonly ev: 'error'; readonly error: { code: string; message: string } };
+
+export type StartReply = { readonly membership: Membership; readonly address: { address: string; port: number } };
+export type StatsReply = EvsNodeStats;
