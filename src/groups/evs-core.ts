@@ -31,7 +31,7 @@ import type { GroupSenderStats, SubmitResult } from './sender.ts';
 /** What EvsCore needs of a Processor (the real one, or a stand-in in tests). */
 export type ProcessorPort = Pick<
   Processor,
-  'start' | 'handleMessage' | 'handleTimeout' | 'notifyPending' | 'leave' | 'nextDeadline' | 'ready' | 'state' | 'ringId' | 'members' | 'stopped'
+  'start' | 'handleMessage' | 'handleTimeout' | 'notifyPending' | 'leave' | 'nextDeadline' | 'ready' | 'state' | 'ringId' | 'members' | 'stopped' | 'stats'
 >;
 
 export interface EvsCoreOptions {

@@ -55,6 +55,7 @@ export class NetworkDriver {
   readonly #transport: UdpTransport;
   readonly #cipher: DatagramCipher;
   readonly #pool: BatchCipher | null;
+  readonly #cryptoThreads: number;
   readonly #onDatagram: PlainHandler;
   #outBatch: OutgoingDatagram[] = [];
   #inBatch: Uint8Array[] = [];
@@ -64,8 +65,9 @@ export class NetworkDriver {
   #rxChain: Promise<void> = Promise.resolve();
   #closed = false;
 
-  private constructor(transport: UdpTransport, cipher: DatagramCipher, pool: BatchCipher | null, onDatagram: PlainHandler) {
+  private constructor(transport: UdpTransport, cipher: DatagramCipher, pool: BatchCipher | null, cryptoThreads: number, onDatagram: PlainHandler) {
     this.#transport = transport;
+    this.#cryptoThreads = pool === null ? 0 : cryptoThreads;
     this.#cipher = cipher;
     this.#pool = pool;
     this.#onDatagram = onDatagram;
@@ -79,8 +81,14 @@ export class NetworkDriver {
     else cipher = new AesGcmCipher(parts.key);
     const pool = options.crypto === 'none' ? null : parts.pool ?? null;
     let driver: NetworkDriver | null = null;
-    const transport = await UdpTransport.open(options, (datagram, from) => driver?.receive(datagram, from));
-    driver = new NetworkDriver(transport, cipher, pool, parts.onDatagram);
+    let transport: UdpTransport;
+    try {
+      transport = await UdpTransport.open(options, (datagram, from) => driver?.receive(datagram, from));
+    } catch (error) {
+      await pool?.close(); // no threads left behind when the port is taken
+      throw error;
+    }
+    driver = new NetworkDriver(transport, cipher, pool, options.threads.cryptoThreads, parts.onDatagram);
     return driver;
   }
 
@@ -128,7 +136,7 @@ export class NetworkDriver {
     return {
       transport: { ...this.#transport.stats },
       crypto: { ...crypto, dropped: { ...crypto.dropped } },
-      cryptoThreads: this.#pool === null ? 0 : 1,
+      cryptoThreads: this.#cryptoThreads,
       rxRingFull: this.rxRingFull,
     };
   }

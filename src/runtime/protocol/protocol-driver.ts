@@ -18,6 +18,7 @@ import { GroupSet, groupsMatch } from '../../groups/match.ts';
 import { encodeGroupHeader } from '../../groups/format.ts';
 import type { ResolvedOptions } from '../../options.ts';
 import type { ConfchgEvent } from '../../protocol/ready.ts';
+import type { ProcessorStats } from '../../protocol/stats.ts';
 import { decode, decodeErrors, type DecodeError } from '../../wire/decode.ts';
 import { encodeInto } from '../../wire/encode.ts';
 import { mcastHeaderBytes } from '../../wire/header.ts';
@@ -68,6 +69,8 @@ export interface ProtocolDriverStats {
   readonly deliverBacklogPeakBytes: number;
   readonly queuedMessages: number;
   readonly queuedBytes: number;
+  /** the Totem processor's counters (tokens, retransmissions, membership rounds...). */
+  readonly totem: Readonly<ProcessorStats>;
 }
 
 export interface ProtocolDriverParts {
@@ -152,7 +155,9 @@ export class ProtocolDriver {
 
   /** a received datagram (single layout: called by the network driver; split: by the loop). */
   handleDatagram(datagram: Uint8Array): void {
-    if (this.#stopped) return;
+    // Single layout: the socket is bound (network start) before the core starts; what arrives in between is
+    // dropped as if the socket were not bound yet (the core asserts it was started before any input).
+    if (this.#stopped || this.#loop === null) return;
     this.#stats.datagramsIn++;
     const result = decode(datagram);
     if (!result.ok) {
@@ -205,6 +210,7 @@ export class ProtocolDriver {
       deliverBacklogBytes: this.#backlogBytes,
       queuedMessages: core.queuedMessages,
       queuedBytes: core.queuedBytes,
+      totem: { ...this.#core.processor.stats },
     };
   }
 

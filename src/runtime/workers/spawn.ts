@@ -56,6 +56,11 @@ export function spawnWorker(url: URL, workerData?: unknown, options: Omit<Worker
   return new Worker(file, {
     ...options,
     workerData,
-    execArgv: [...(options.execArgv ?? []), '--require', fileURLToPath(PRELOAD)],
+    execArgv: [...(options.execArgv ?? []), ...profilerFlags(), '--require', fileURLToPath(PRELOAD)],
   });
+}
+
+/** `--cpu-prof*` flags of this process, so that `node --cpu-prof` also profiles workers started from sources. */
+function profilerFlags(): string[] {
+  return process.execArgv.filter((flag) => flag.startsWith('--cpu-prof'));
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { deriveTotemConfig } from '../../../src/protocol/config.ts';
 import type { MembState, ProcessorOptions } from '../../../src/protocol/processor.ts';
 import type { CoreEvent, Ready, Send } from '../../../src/protocol/ready.ts';
+import { ProcessorStats } from '../../../src/protocol/stats.ts';
 import { Guarantee, MessageType } from '../../../src/wire/messages.ts';
 import type { Message, RingId } from '../../../src/wire/messages.ts';
 import { GroupError } from '../../../src/groups/errors.ts';
@@ -15,6 +16,7 @@ import { bytes, confchg, g, ring1, ring2, sameBytes } from './util.ts';
  * the source and delivering them back in order, as an ordered ring would.
  */
 class FakeProcessor implements ProcessorPort {
+  readonly stats = new ProcessorStats();
   readonly calls: string[] = [];
   events: CoreEvent[] = [];
   sends: Send[] = [];
