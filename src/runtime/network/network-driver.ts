@@ -9,6 +9,7 @@
  * turn another. Batches are sealed/opened in parallel but sent/handed on in
  * their original order (the token must not overtake the messages of its visit).
  */
+import { EvsError } from '../../errors.ts';
 import type { ResolvedOptions } from '../../options.ts';
 import { AesGcmCipher, NullCipher, isOpenFailure, type CryptoStats, type DatagramCipher, type OpenFailure } from '../crypto/cipher.ts';
 import { UdpTransport, type TransportStats } from './udp-transport.ts';
@@ -86,7 +87,7 @@ export class NetworkDriver {
       transport = await UdpTransport.open(options, (datagram, from) => driver?.receive(datagram, from));
     } catch (error) {
       await pool?.close(); // no threads left behind when the port is taken
-      throw error;
+      throw bindError(error, options);
     }
     driver = new NetworkDriver(transport, cipher, pool, options.threads.cryptoThreads, parts.onDatagram);
     return driver;
@@ -191,3 +192,13 @@ export class NetworkDriver {
   }
 }
 
+
+/** socket errors at start, as errors that say which option to fix. */
+function bindError(error: unknown, options: ResolvedOptions): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  const where = `${options.bindAddr}:${options.port}`;
+  if (code === 'EADDRINUSE') return new EvsError('ERR_EVS_BIND', `cannot bind ${where}: the address is in use (options.bindAddr / options.port)`, { cause: error });
+  if (code === 'EADDRNOTAVAIL') return new EvsError('ERR_EVS_BIND', `cannot bind ${where}: no local interface has that address (options.bindAddr)`, { cause: error });
+  if (code === 'EACCES') return new EvsError('ERR_EVS_BIND', `cannot bind ${where}: permission denied (options.port)`, { cause: error });
+  return error;
+}
