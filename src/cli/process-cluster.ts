@@ -3,8 +3,14 @@
  * (node-process.ts). Used by the multi-process tests, `evs cluster` and the
  * benchmarks. `kill(i)` is a real SIGKILL; `restart(i)` starts the same node
  * id again with the same stateDir.
+ *
+ * `addressOf` and `wrap` place nodes elsewhere, e.g. one per network
+ * namespace: `wrap: (id) => ({ command: 'ip', args: ['netns', 'exec', ns(id)] })`
+ * starts `ip netns exec <ns> node ... node-process` instead of forking. The
+ * IPC channel survives the wrapper as long as it execs node with its file
+ * descriptors and environment (NODE_CHANNEL_FD) intact, as `ip netns exec` does.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +29,14 @@ export interface ProcessClusterOptions {
   readonly nodeOptions?: Partial<EvsNodeStartOptions>;
   /** node ids listed as members; default 1..count. */
   readonly memberIds?: readonly number[];
+  /** a node's bindAddr and its address in the member list; default 127.0.0.<nodeId>. */
+  readonly addressOf?: (nodeId: number) => string;
+  /**
+   * start a node's process through a wrapper command (e.g. `ip netns exec <ns>`):
+   * `command ...args <node> <execArgv> node-process`. The wrapper must exec
+   * node keeping fd NODE_CHANNEL_FD and the environment. Default: fork.
+   */
+  readonly wrap?: (nodeId: number) => { readonly command: string; readonly args: readonly string[] };
 }
 
 export interface ConfchgRecord {
@@ -54,13 +68,17 @@ export class ProcessCluster {
     return this.options.memberIds ?? Array.from({ length: this.options.count }, (_, i) => i + 1);
   }
 
+  addressOf(nodeId: number): string {
+    return this.options.addressOf?.(nodeId) ?? `127.0.0.${nodeId}`;
+  }
+
   optionsFor(nodeId: number): EvsNodeStartOptions {
     const port = this.options.port;
     return {
       nodeId,
-      bindAddr: `127.0.0.${nodeId}`,
+      bindAddr: this.addressOf(nodeId),
       port,
-      members: this.memberIds.map((id) => ({ nodeId: id, addr: `127.0.0.${id}`, port })),
+      members: this.memberIds.map((id) => ({ nodeId: id, addr: this.addressOf(id), port })),
       key: this.key,
       stateDir: join(this.dir, `node${nodeId}`),
       ...this.options.nodeOptions,
@@ -74,18 +92,22 @@ export class ProcessCluster {
 
   async startNode(nodeId: number): Promise<StartReply> {
     if (this.#children.has(nodeId)) throw new EvsError('ERR_EVS_INVALID_ARGUMENT', `node ${nodeId} is running`);
-    const child = fork(fileURLToPath(entry.file), [], {
-      execArgv: entry.typescript ? ['--import', 'tsx'] : [],
-      serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const child = this.#spawnChild(nodeId);
     const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-      for (const p of pending.values()) p.reject(new EvsError('ERR_EVS_CHILD_EXITED', `node ${nodeId} exited (code ${code})`));
-      pending.clear();
-      this.#children.delete(nodeId);
-      resolve(code);
-    }));
+    const exited = new Promise<number | null>((resolve) => {
+      const gone = (code: number | null, why: string): void => {
+        for (const p of pending.values()) p.reject(new EvsError('ERR_EVS_CHILD_EXITED', `node ${nodeId} ${why}`));
+        pending.clear();
+        this.#children.delete(nodeId);
+        resolve(code);
+      };
+      child.once('exit', (code) => gone(code, `exited (code ${code})`));
+      // A wrapper command that cannot be started emits 'error' and never 'exit'; later errors (a send on a
+      // closed channel) must not go unhandled either: the 'exit' that follows rejects what is pending.
+      child.on('error', (error) => {
+        if (child.pid === undefined) gone(null, `could not be started: ${error.message}`);
+      });
+    });
     child.on('message', (m: Reply | Notice) => {
       if ('ev' in m) {
         if (m.ev === 'confchg') {
@@ -103,6 +125,16 @@ export class ProcessCluster {
     });
     this.#children.set(nodeId, { process: child, pending, exited });
     return this.request(nodeId, { cmd: 'start', options: this.optionsFor(nodeId) }) as Promise<StartReply>;
+  }
+
+  #spawnChild(nodeId: number): ChildProcess {
+    const file = fileURLToPath(entry.file);
+    const execArgv = entry.typescript ? ['--import', 'tsx'] : [];
+    const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
+    const wrapper = this.options.wrap?.(nodeId);
+    if (wrapper === undefined) return fork(file, [], { execArgv, serialization: 'advanced', stdio });
+    // spawn sets NODE_CHANNEL_FD and NODE_CHANNEL_SERIALIZATION_MODE for the child, as fork does.
+    return spawn(wrapper.command, [...wrapper.args, process.execPath, ...execArgv, file], { serialization: 'advanced', stdio });
   }
 
   running(): number[] {

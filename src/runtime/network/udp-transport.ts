@@ -23,7 +23,11 @@ export interface TransportStats {
   rxUnknownSource: number;
   /** own multicasts looped back by the kernel ('udp'), dropped unread. */
   rxOwnMulticast: number;
+  /** datagrams of other nodes that arrived on the multicast group socket ('udp'; counted in rxDatagrams too). */
+  rxMulticast: number;
   txDatagrams: number;
+  /** datagrams sent to the multicast group ('udp'; counted in txDatagrams too). */
+  txMulticast: number;
   txBytes: number;
   txErrors: number;
 }
@@ -46,7 +50,7 @@ function bindSocket(socket: dgram.Socket, port: number, address: string): Promis
 const sendDrainMsMax = 500;
 
 export class UdpTransport {
-  readonly stats: TransportStats = { rxDatagrams: 0, rxBytes: 0, rxUnknownSource: 0, rxOwnMulticast: 0, txDatagrams: 0, txBytes: 0, txErrors: 0 };
+  readonly stats: TransportStats = { rxDatagrams: 0, rxBytes: 0, rxUnknownSource: 0, rxOwnMulticast: 0, rxMulticast: 0, txDatagrams: 0, txMulticast: 0, txBytes: 0, txErrors: 0 };
   private readonly byEndpoint = new Map<string, number>();
   private readonly byNodeId = new Map<number, ResolvedMember>();
   private readonly others: ResolvedMember[];
@@ -78,6 +82,7 @@ export class UdpTransport {
         this.stats.rxOwnMulticast++;
         return;
       }
+      this.stats.rxMulticast++;
       receive(message, rinfo);
     });
     const onError = (): void => { this.stats.txErrors++; };
@@ -136,6 +141,7 @@ export class UdpTransport {
   multicast(datagram: Uint8Array): void {
     const mcast = this.options.mcast;
     if (this.options.transport === 'udp' && mcast !== null) {
+      this.stats.txMulticast++;
       this.sendRaw(datagram, mcast.port, mcast.addr);
       return;
     }
