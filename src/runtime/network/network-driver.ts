@@ -171,7 +171,8 @@ export class NetworkDriver {
   #openBatch(): void {
     this.#inScheduled = false;
     const pool = this.#pool;
-    if (pool === null || this.#inBatch.length === 0) return;
+    // Closed since the datagrams came in (same turn): the pool may be closed too and would refuse the batch.
+    if (pool === null || this.#closed || this.#inBatch.length === 0) return;
     const batch = this.#inBatch;
     const from = this.#inFrom;
     this.#inBatch = [];
