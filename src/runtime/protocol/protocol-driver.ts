@@ -12,6 +12,7 @@
  * Each step acts on the core's Ready in etcd raft's order: persist the ring
  * seq (write, fsync, rename), send, deliver, re-arm the deadline.
  */
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { EvsCore, type AppEvent } from '../../groups/evs-core.ts';
 import { datagramPayloadBytes } from '../../groups/format.ts';
 import { GroupSet, groupsMatch } from '../../groups/match.ts';
@@ -100,6 +101,14 @@ interface BacklogRecord {
 const EMPTY = new Uint8Array(0);
 /** while deliveries wait for room in the deliver ring, look again this often. */
 const backlogPollMs = 1;
+/**
+ * submit records taken into the core per pass of the loop (or per datagram
+ * handed in by the network driver). A burst of small messages fills the
+ * core's queue (queueBytesMax) with tens of thousands of them: taken in one
+ * go, that pass kept the loop from the token for 200 ms and more, and a
+ * 300 ms token timeout expired on a loaded machine.
+ */
+const submitBatchRecords = 256;
 
 export class ProtocolDriver {
   readonly #p: ProtocolDriverParts;
@@ -119,6 +128,10 @@ export class ProtocolDriver {
   #loop: Promise<void> | null = null;
   #stopped = false;
   #deliverDirty = false;
+  /** submit records the current pass may still take (submitBatchRecords per pass). */
+  #submitBudget = 0;
+  /** the budget ran out with records left in the submit ring. */
+  #submitMore = false;
   readonly #stats = {
     decodeDropped: Object.fromEntries(decodeErrors.map((r) => [r, 0])) as Record<DecodeError, number>,
     datagramsIn: 0, datagramsOut: 0, messagesSubmitted: 0, messagesDelivered: 0, messagesFiltered: 0,
@@ -153,8 +166,14 @@ export class ProtocolDriver {
     return this.#started;
   }
 
-  /** a received datagram (single layout: called by the network driver; split: by the loop). */
+  /** a received datagram (single layout: called by the network driver, one event-loop task each). */
   handleDatagram(datagram: Uint8Array): void {
+    this.#submitBudget = submitBatchRecords;
+    this.#receive(datagram);
+  }
+
+  /** split layout: called by the loop for each record of the rx ring. */
+  #receive(datagram: Uint8Array): void {
     // Single layout: the socket is bound (network start) before the core starts; what arrives in between is
     // dropped as if the socket were not bound yet (the core asserts it was started before any input).
     if (this.#stopped || this.#loop === null) return;
@@ -232,6 +251,11 @@ export class ProtocolDriver {
     while (!this.#stopped) {
       this.#step();
       if (this.#stopped) break;
+      if (this.#submitMore) {
+        // more to take: let received datagrams (single layout: socket callbacks) and control calls in first
+        await yieldToLoop();
+        continue;
+      }
       const now = this.#p.clock();
       let waitMs = Math.max(0, this.#core.nextDeadline() - now);
       if (this.#backlogBytes > 0) waitMs = Math.min(waitMs, backlogPollMs);
@@ -241,11 +265,12 @@ export class ProtocolDriver {
 
   /** one pass: received datagrams, due timers, submitted messages, then the Ready. */
   #step(): void {
+    this.#submitBudget = submitBatchRecords;
     const rx = this.#p.rx;
     if (rx !== null) {
       // A fresh copy per datagram: the core keeps MCAST payloads (zero-copy views) in its sort queue.
       for (let record = rx.read(); record !== null && !this.#stopped; record = rx.read()) {
-        this.handleDatagram(record.subarray(datagramRecordHeadBytes));
+        this.#receive(record.subarray(datagramRecordHeadBytes));
       }
     }
     const now = this.#p.clock();
@@ -275,11 +300,17 @@ export class ProtocolDriver {
   }
 
   #pumpSubmit(): void {
+    this.#submitMore = false;
     if (this.#core.processor.stopped) return;
     const submit = this.#p.submit;
     for (;;) {
+      if (this.#submitBudget === 0) {
+        this.#submitMore = this.#pendingSubmit === null && submit.hasData();
+        return;
+      }
       const record = this.#pendingSubmit ?? submit.read();
       if (record === null) return;
+      this.#submitBudget--;
       const message = decodeSubmitRecord(record);
       if (message === null) {
         this.#stats.submitMalformed++;
