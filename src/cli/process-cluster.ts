@@ -27,6 +27,11 @@ export interface ProcessClusterOptions {
   readonly port: number;
   /** options every node gets on top of the defaults (totem timings, threads, crypto...). */
   readonly nodeOptions?: Partial<EvsNodeStartOptions>;
+  /**
+   * options for one node on top of `nodeOptions` (shallow: a key given here,
+   * e.g. `rings` or `totem`, replaces the cluster-wide value).
+   */
+  readonly perNode?: Readonly<Record<number, Partial<EvsNodeStartOptions>>>;
   /** node ids listed as members; default 1..count. */
   readonly memberIds?: readonly number[];
   /** a node's bindAddr and its address in the member list; default 127.0.0.<nodeId>. */
@@ -37,6 +42,11 @@ export interface ProcessClusterOptions {
    * node keeping fd NODE_CHANNEL_FD and the environment. Default: fork.
    */
   readonly wrap?: (nodeId: number) => { readonly command: string; readonly args: readonly string[] };
+}
+
+export interface ErrorRecord {
+  readonly nodeId: number;
+  readonly error: { readonly code: string; readonly message: string };
 }
 
 export interface ConfchgRecord {
@@ -57,10 +67,12 @@ export class ProcessCluster {
   readonly dir = mkdtempSync(join(tmpdir(), 'evs-cluster-'));
   readonly key = randomBytes(32);
   readonly confchgs: ConfchgRecord[] = [];
-  readonly errors: { nodeId: number; error: { code: string; message: string } }[] = [];
+  /** the nodes' 'error' events (e.g. ERR_EVS_DELIVERY_OVERFLOW), in arrival order. */
+  readonly errors: ErrorRecord[] = [];
   readonly #children = new Map<number, Child>();
   #nextId = 1;
   readonly #confchgListeners = new Set<(r: ConfchgRecord) => void>();
+  readonly #errorListeners = new Set<(r: ErrorRecord) => void>();
 
   constructor(readonly options: ProcessClusterOptions) {}
 
@@ -82,6 +94,7 @@ export class ProcessCluster {
       key: this.key,
       stateDir: join(this.dir, `node${nodeId}`),
       ...this.options.nodeOptions,
+      ...this.options.perNode?.[nodeId],
     };
   }
 
@@ -114,7 +127,11 @@ export class ProcessCluster {
           const record = { nodeId, atMs: m.atMs, change: m.change };
           this.confchgs.push(record);
           for (const l of this.#confchgListeners) l(record);
-        } else this.errors.push({ nodeId, error: m.error });
+        } else {
+          const record = { nodeId, error: m.error };
+          this.errors.push(record);
+          for (const l of this.#errorListeners) l(record);
+        }
         return;
       }
       const p = pending.get(m.id);
@@ -179,6 +196,25 @@ export class ProcessCluster {
         resolve(r);
       };
       this.#confchgListeners.add(listener);
+    });
+  }
+
+  /** resolves with the first error notice matching `match` (already seen ones count). */
+  waitError(match: (r: ErrorRecord) => boolean, timeoutMs: number): Promise<ErrorRecord> {
+    const seen = this.errors.find(match);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#errorListeners.delete(listener);
+        reject(new EvsError('ERR_EVS_TIMEOUT', `no matching error notice within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const listener = (r: ErrorRecord): void => {
+        if (!match(r)) return;
+        clearTimeout(timer);
+        this.#errorListeners.delete(listener);
+        resolve(r);
+      };
+      this.#errorListeners.add(listener);
     });
   }
 

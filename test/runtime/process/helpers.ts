@@ -1,0 +1,90 @@
+/**
+ * Shared bits of the multi-process tests: short Totem timings, probe traffic
+ * and reports over a ProcessCluster (src/cli/process-cluster.ts).
+ */
+import { expect } from 'vitest';
+import { ProcessCluster, type ConfchgRecord, type ProcessClusterOptions } from '../../../src/cli/process-cluster.ts';
+import type { Report } from '../../../src/cli/process-protocol.ts';
+import { deriveTotemConfig } from '../../../src/protocol/config.ts';
+
+/**
+ * Short timers. tokenCoefficientMs 0: corosync adds the coefficient (650 ms
+ * by default) per node beyond two, which would make a 3-node token timeout
+ * 950 ms instead of 300.
+ */
+export const totem = { tokenMs: 300, tokenCoefficientMs: 0, joinMs: 50, consensusMs: 400 } as const;
+
+/** the timings as a 3-node cluster resolves them. */
+export const effective = deriveTotemConfig(1, 3, totem);
+
+export type Guarantee = 'agreed' | 'safe';
+
+export interface Burst {
+  readonly count: number;
+  readonly sizeBytes: number;
+  readonly guarantee: Guarantee;
+}
+
+export function newCluster(port: number, extra: Partial<ProcessClusterOptions> = {}): ProcessCluster {
+  return new ProcessCluster({ count: 3, port, ...extra, nodeOptions: { totem, ...extra.nodeOptions } });
+}
+
+/** node `id` sends the bursts one after the other; answers its last counter. */
+export async function sendBursts(cluster: ProcessCluster, id: number, bursts: readonly Burst[]): Promise<number> {
+  let counter = 0;
+  for (const b of bursts) {
+    const reply = await cluster.request(id, { cmd: 'send', count: b.count, sizeBytes: b.sizeBytes, guarantee: b.guarantee }) as { counter: number };
+    counter = reply.counter;
+  }
+  return counter;
+}
+
+export function waitDelivered(cluster: ProcessCluster, id: number, total: number, timeoutMs = 30_000): Promise<unknown> {
+  return cluster.request(id, { cmd: 'waitDelivered', total, timeoutMs });
+}
+
+export function reports(cluster: ProcessCluster, ids: readonly number[]): Promise<Report[]> {
+  return Promise.all(ids.map((id) => cluster.report(id)));
+}
+
+/** no FIFO gap, no damaged payload, and the same delivery sequence everywhere. */
+export function expectSameClean(reps: readonly Report[]): void {
+  for (const r of reps) {
+    expect(r.fifoViolations).toBe(0);
+    expect(r.corrupt).toBe(0);
+  }
+  const first = reps[0]!;
+  for (const r of reps.slice(1)) {
+    expect(r.delivered).toBe(first.delivered);
+    expect(r.lastCounter).toEqual(first.lastCounter);
+    expect(r.digest).toBe(first.digest);
+  }
+}
+
+export function sameMembers(record: ConfchgRecord, members: readonly number[]): boolean {
+  return record.change.members.length === members.length && record.change.members.every((m, i) => m === members[i]);
+}
+
+/** the configuration changes node `id` reported after `sinceMs` (child clock, epoch ms). */
+export function confchgsOf(cluster: ProcessCluster, id: number, sinceMs = 0): ConfchgRecord[] {
+  return cluster.confchgs.filter((r) => r.nodeId === id && r.atMs > sinceMs);
+}
+
+export function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export function describeConfchgs(records: readonly ConfchgRecord[]): string[] {
+  return records.map((r) => `${r.nodeId}: ${r.change.type} [${r.change.members.join(',')}] ring ${r.change.ringId.rep}/${r.change.ringId.seq}`);
+}
+
+/**
+ * starts every node and waits until each has installed a regular
+ * configuration with all of them: start() resolves once a node is in *a*
+ * ring, which may be a partial one that merges a moment later.
+ */
+export async function startFull(cluster: ProcessCluster, timeoutMs = 15_000): Promise<void> {
+  await cluster.start();
+  const all = cluster.memberIds;
+  await Promise.all(all.map((id) => cluster.waitConfchg((r) => r.nodeId === id && r.change.type === 'regular' && sameMembers(r, all), timeoutMs)));
+}

@@ -1,0 +1,107 @@
+/**
+ * A node process killed with SIGKILL under load (no LEAVE: token loss), then
+ * started again with the same stateDir.
+ */
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ConfchgRecord, ProcessCluster } from '../../../src/cli/process-cluster.ts';
+import { loadRingSeq } from '../../../src/runtime/state/ring-seq-file.ts';
+import {
+  confchgsOf, describeConfchgs, effective, epochMs, expectSameClean, newCluster, reports, sameMembers, sendBursts, startFull, waitDelivered,
+} from './helpers.ts';
+
+let cluster: ProcessCluster | null = null;
+
+afterEach(async () => {
+  await cluster?.stop();
+  cluster = null;
+});
+
+const regularWithout = (id: number, gone: number) => (r: ConfchgRecord): boolean =>
+  r.nodeId === id && r.change.type === 'regular' && !r.change.members.includes(gone);
+
+/** allowance for a loaded 2-core machine on top of token loss + consensus. */
+const marginMs = 300;
+
+describe('kill -9 of a node process', () => {
+  it('under load: the survivors go transitional then regular without it, in time, and lose nothing', async () => {
+    cluster = newCluster(18100);
+    const c = cluster;
+    await startFull(c);
+    await Promise.all([1, 2, 3].map((id) => c.join(id, ['g'])));
+
+    const n = 6000;
+    const burst = [{ count: n, sizeBytes: 100, guarantee: 'agreed' as const }];
+    const survivorsSending = Promise.all([1, 2].map((id) => sendBursts(c, id, burst)));
+    // node 3 sends too: the survivors must agree on which of its messages they deliver
+    const victimSending = sendBursts(c, 3, burst).catch(() => undefined); // rejects if it was still queueing
+
+    await waitDelivered(c, 1, n); // a third of the traffic delivered: well under way
+    const killAt = await c.kill(3);
+    // under load: the survivors' own messages were still in flight when node 3 died
+    const atKill = await c.report(1);
+    expect(Math.min(atKill.lastCounter[1] ?? 0, atKill.lastCounter[2] ?? 0)).toBeLessThan(n);
+    await victimSending;
+
+    const regulars = await Promise.all([1, 2].map((id) => c.waitConfchg((r) => r.atMs > killAt && regularWithout(id, 3)(r), 10_000)));
+    expect(await survivorsSending).toEqual([n, n]);
+
+    const measured: number[] = [];
+    for (const [i, id] of [1, 2].entries()) {
+      const after = confchgsOf(c, id, killAt);
+      const transitional = after.findIndex((r) => r.change.type === 'transitional' && !r.change.members.includes(3));
+      const regular = after.findIndex((r) => r.change.type === 'regular' && !r.change.members.includes(3));
+      expect(transitional, describeConfchgs(after).join('; ')).toBeGreaterThanOrEqual(0);
+      expect(regular, describeConfchgs(after).join('; ')).toBeGreaterThan(transitional);
+      expect(after[transitional]!.change.members).toEqual([1, 2]);
+      expect(after[regular]!.change.members).toEqual([1, 2]);
+      // corosync's shape: the transitional one names who left, the regular one who joined
+      expect(after[transitional]!.change.left).toEqual([3]);
+      expect(after[regular]!.change.joined).toEqual([]);
+      expect(after[regular]).toBe(regulars[i]);
+      measured.push(after[regular]!.atMs - killAt);
+    }
+    console.log(`kill -9 → regular configuration: ${measured.map((ms) => ms.toFixed(0)).join(' / ')} ms `
+      + `(token ${effective.tokenMs} + consensus ${effective.consensusMs} ms)`);
+    for (const ms of measured) expect(ms).toBeLessThanOrEqual(effective.tokenMs + effective.consensusMs + marginMs);
+
+    // Everything the survivors sent, plus the same prefix of node 3's messages, in the same order.
+    // After the regular configuration nothing more of node 3 can come: its count is final.
+    const fromVictim = (await c.report(1)).lastCounter[3] ?? 0;
+    expect(fromVictim).toBeGreaterThan(0);
+    await Promise.all([1, 2].map((id) => waitDelivered(c, id, 2 * n + fromVictim)));
+    const reps = await reports(c, [1, 2]);
+    for (const r of reps) {
+      expect(r.delivered).toBe(2 * n + fromVictim);
+      expect(r.lastCounter).toEqual({ 1: n, 2: n, 3: fromVictim });
+    }
+    expectSameClean(reps);
+  });
+
+  it('restarted with the same stateDir: merges back in a ring with a seq never seen before', async () => {
+    cluster = newCluster(18150);
+    const c = cluster;
+    await startFull(c);
+    const killAt = await c.kill(3);
+    await Promise.all([1, 2].map((id) => c.waitConfchg((r) => r.atMs > killAt && regularWithout(id, 3)(r), 10_000)));
+
+    const seqBefore = Math.max(...c.confchgs.map((r) => r.change.ringId.seq));
+    const seqOf3 = Math.max(...confchgsOf(c, 3).map((r) => r.change.ringId.seq));
+    const stateDir3 = join(c.dir, 'node3');
+    // node 3 persisted the seq of its last ring before using it
+    expect(loadRingSeq(stateDir3, 3)).toBeGreaterThanOrEqual(seqOf3);
+
+    const restartAt = epochMs();
+    const start = await c.startNode(3);
+    // node 3's first ring after the restart is already past anything it used before
+    expect(start.membership.ringId.seq).toBeGreaterThan(seqOf3);
+
+    const merged = await Promise.all([1, 2, 3].map((id) => c.waitConfchg(
+      (r) => r.nodeId === id && r.atMs > restartAt && r.change.type === 'regular' && sameMembers(r, [1, 2, 3]), 10_000)));
+    const ring = merged[0]!.change.ringId;
+    for (const r of merged) expect(r.change.ringId).toEqual(ring);
+    expect(ring.seq).toBeGreaterThan(seqBefore);
+    for (const r of confchgsOf(c, 3, restartAt)) expect(r.change.ringId.seq).toBeGreaterThan(seqOf3);
+    expect(loadRingSeq(stateDir3, 3)).toBeGreaterThanOrEqual(ring.seq);
+  });
+});
