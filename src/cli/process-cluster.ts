@@ -154,6 +154,19 @@ export class ProcessCluster {
     return spawn(wrapper.command, [...wrapper.args, process.execPath, ...execArgv, file], { serialization: 'advanced', stdio });
   }
 
+  /**
+   * Resolves once every node in `nodeIds` has installed a regular
+   * configuration whose members are exactly `nodeIds` (nodes started together
+   * may first form partial rings and merge a moment later).
+   */
+  async waitRing(nodeIds: readonly number[], timeoutMs: number): Promise<void> {
+    const want = [...nodeIds].sort((a, b) => a - b).join(',');
+    const latest = (id: number): EvsConfchg | undefined => this.confchgs.filter((r) => r.nodeId === id && r.change.type === 'regular').at(-1)?.change;
+    const formed = (): boolean => nodeIds.every((id) => latest(id)?.members.join(',') === want);
+    if (formed()) return;
+    await this.waitConfchg(() => formed(), timeoutMs);
+  }
+
   running(): number[] {
     return [...this.#children.keys()].sort((a, b) => a - b);
   }
