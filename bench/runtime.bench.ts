@@ -32,7 +32,8 @@ const { values: args } = parseArgs({
 const layout = args.layout === 'single' ? 'single' : 'split';
 const cryptoThreads = Number(args['crypto-threads']);
 const runs = args.quick ? 1 : 3;
-const shortTotem = { tokenMs: 300, joinMs: 50, consensusMs: 400 };
+/** 300 ms token as given: corosync's 650 ms per node beyond two is switched off. */
+const shortTotem = { tokenMs: 300, tokenCoefficientMs: 0, joinMs: 50, consensusMs: 400 };
 let port = 19000;
 
 function median(xs: number[]): number {
