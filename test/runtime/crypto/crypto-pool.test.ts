@@ -94,7 +94,8 @@ describe.each([1, 2])('CryptoPool with %i thread(s)', (threadCount) => {
         expect(datagram[0]).toBe(envelopeByte);
         expect(saltOf(datagram)).toBe(sender.saltHex);
         expect(counterOf(datagram)).toBe(counterNext++);
-        expect(sameBytes(datagram.subarray(envelopeHeaderBytes, envelopeHeaderBytes + plains[i]!.length), plains[i]!)).toBe(plains[i]!.length === 0);
+        // encrypted: a short ciphertext can equal its plaintext by chance (1 in 256 for 1 byte), so compare 8 bytes and up
+        if (plains[i]!.length >= 8) expect(sameBytes(datagram.subarray(envelopeHeaderBytes, envelopeHeaderBytes + plains[i]!.length), plains[i]!)).toBe(false);
       });
       expectOpened(await receiver.open(sealed), plains);
     }

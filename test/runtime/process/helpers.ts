@@ -25,8 +25,18 @@ export interface Burst {
   readonly guarantee: Guarantee;
 }
 
-export function newCluster(port: number, extra: Partial<ProcessClusterOptions> = {}): ProcessCluster {
-  return new ProcessCluster({ count: 3, port, ...extra, nodeOptions: { totem, ...extra.nodeOptions } });
+export type ThreadLayout = { readonly layout: 'split' | 'single'; readonly cryptoThreads: number };
+
+/** every thread layout; the traffic and kill tests run in each (port offset keeps their sockets apart). */
+export const layouts: readonly (ThreadLayout & { readonly portOffset: number })[] = [
+  { layout: 'split', cryptoThreads: 0, portOffset: 0 },
+  { layout: 'single', cryptoThreads: 0, portOffset: 20 },
+  { layout: 'split', cryptoThreads: 1, portOffset: 40 },
+];
+
+export function newCluster(port: number, extra: Partial<ProcessClusterOptions> = {}, threads?: ThreadLayout): ProcessCluster {
+  const nodeOptions = { totem, ...(threads !== undefined ? { threads: { layout: threads.layout, cryptoThreads: threads.cryptoThreads } } : {}), ...extra.nodeOptions };
+  return new ProcessCluster({ count: 3, port, ...extra, nodeOptions });
 }
 
 /** node `id` sends the bursts one after the other; answers its last counter. */

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ConfchgRecord, ProcessCluster } from '../../../src/cli/process-cluster.ts';
 import { loadRingSeq } from '../../../src/runtime/state/ring-seq-file.ts';
 import {
-  confchgsOf, describeConfchgs, effective, epochMs, expectSameClean, newCluster, reports, sameMembers, sendBursts, startFull, waitDelivered,
+  confchgsOf, describeConfchgs, effective, epochMs, expectSameClean, layouts, newCluster, reports, sameMembers, sendBursts, startFull, waitDelivered,
 } from './helpers.ts';
 
 let cluster: ProcessCluster | null = null;
@@ -23,9 +23,9 @@ const regularWithout = (id: number, gone: number) => (r: ConfchgRecord): boolean
 /** allowance for a loaded 2-core machine on top of token loss + consensus. */
 const marginMs = 300;
 
-describe('kill -9 of a node process', () => {
+describe.each(layouts)('kill -9 of a node process (layout $layout, cryptoThreads $cryptoThreads)', (threads) => {
   it('under load: the survivors go transitional then regular without it, in time, and lose nothing', async () => {
-    cluster = newCluster(18100);
+    cluster = newCluster(18100 + threads.portOffset, {}, threads);
     const c = cluster;
     await startFull(c);
     await Promise.all([1, 2, 3].map((id) => c.join(id, ['g'])));
@@ -79,7 +79,7 @@ describe('kill -9 of a node process', () => {
   });
 
   it('restarted with the same stateDir: merges back in a ring with a seq never seen before', async () => {
-    cluster = newCluster(18150);
+    cluster = newCluster(18150 + threads.portOffset, {}, threads);
     const c = cluster;
     await startFull(c);
     const killAt = await c.kill(3);

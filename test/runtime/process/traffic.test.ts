@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProcessCluster } from '../../../src/cli/process-cluster.ts';
-import { expectSameClean, newCluster, reports, sendBursts, startFull, waitDelivered, type Burst } from './helpers.ts';
+import { expectSameClean, layouts, newCluster, reports, sendBursts, startFull, waitDelivered, type Burst } from './helpers.ts';
 
 const ids = [1, 2, 3];
 let cluster: ProcessCluster | null = null;
@@ -14,9 +14,9 @@ afterEach(async () => {
   cluster = null;
 });
 
-describe('three node processes under load', () => {
+describe.each(layouts)('three node processes under load (layout $layout, cryptoThreads $cryptoThreads)', (threads) => {
   it('deliver every message of every sender, in one order, intact', async () => {
-    cluster = newCluster(18000);
+    cluster = newCluster(18000 + threads.portOffset, {}, threads);
     const c = cluster;
     await startFull(c);
     const confchgsBefore = c.confchgs.length;
