@@ -195,40 +195,12 @@ export class ProcessCluster {
 
   /** resolves with the first configuration change matching `match` (already seen ones count). */
   waitConfchg(match: (r: ConfchgRecord) => boolean, timeoutMs: number): Promise<ConfchgRecord> {
-    const seen = this.confchgs.find(match);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#confchgListeners.delete(listener);
-        reject(new EvsError('ERR_EVS_TIMEOUT', `no matching configuration change within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const listener = (r: ConfchgRecord): void => {
-        if (!match(r)) return;
-        clearTimeout(timer);
-        this.#confchgListeners.delete(listener);
-        resolve(r);
-      };
-      this.#confchgListeners.add(listener);
-    });
+    return waitRecord(this.confchgs, this.#confchgListeners, match, timeoutMs, 'configuration change');
   }
 
   /** resolves with the first error notice matching `match` (already seen ones count). */
   waitError(match: (r: ErrorRecord) => boolean, timeoutMs: number): Promise<ErrorRecord> {
-    const seen = this.errors.find(match);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#errorListeners.delete(listener);
-        reject(new EvsError('ERR_EVS_TIMEOUT', `no matching error notice within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const listener = (r: ErrorRecord): void => {
-        if (!match(r)) return;
-        clearTimeout(timer);
-        this.#errorListeners.delete(listener);
-        resolve(r);
-      };
-      this.#errorListeners.add(listener);
-    });
+    return waitRecord(this.errors, this.#errorListeners, match, timeoutMs, 'error notice');
   }
 
   /** SIGKILL: no LEAVE, no cleanup; resolves once the process is gone. Answers the kill time (epoch ms). */
@@ -256,4 +228,23 @@ export class ProcessCluster {
     await Promise.all(this.running().map((id) => this.stopNode(id)));
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** the first record of `seen`, or of those announced to `listeners` later, that matches; rejects after timeoutMs. */
+function waitRecord<R>(seen: readonly R[], listeners: Set<(r: R) => void>, match: (r: R) => boolean, timeoutMs: number, what: string): Promise<R> {
+  const found = seen.find(match);
+  if (found !== undefined) return Promise.resolve(found);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      listeners.delete(listener);
+      reject(new EvsError('ERR_EVS_TIMEOUT', `no matching ${what} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const listener = (r: R): void => {
+      if (!match(r)) return;
+      clearTimeout(timer);
+      listeners.delete(listener);
+      resolve(r);
+    };
+    listeners.add(listener);
+  });
 }
