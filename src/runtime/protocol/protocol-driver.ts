@@ -14,9 +14,8 @@
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { EvsCore, type AppEvent } from '../../groups/evs-core.ts';
-import { datagramPayloadBytes } from '../../groups/format.ts';
+import { datagramPayloadBytes, groupHeaderBytesMax } from '../../groups/format.ts';
 import { GroupSet, groupsMatch } from '../../groups/match.ts';
-import { encodeGroupHeader } from '../../groups/format.ts';
 import type { ResolvedOptions } from '../../options.ts';
 import type { ConfchgEvent } from '../../protocol/ready.ts';
 import type { ProcessorStats } from '../../protocol/stats.ts';
@@ -33,7 +32,6 @@ import type { Doorbell } from '../rings/doorbell.ts';
 import type { RecordReader, RecordWriter } from '../rings/record-ring.ts';
 import { loadRingSeq, storeRingSeq } from '../state/ring-seq-file.ts';
 import { EvsError } from '../../errors.ts';
-import { groupHeaderBytesMax } from '../../groups/format.ts';
 
 /** Where the driver's datagrams go: the tx ring (split) or the network driver itself (single). */
 export interface DatagramLink {
@@ -346,7 +344,7 @@ export class ProtocolDriver {
         continue;
       }
       this.#stats.messagesDelivered++;
-      this.#write(this.#heads.message(matched, ev.guarantee, ev.sender, encodeGroupHeader(ev.groups)), ev.payload);
+      this.#write(this.#heads.message(matched, ev.guarantee, ev.sender, ev.groups), ev.payload);
     }
   }
 

@@ -35,13 +35,19 @@ export class DeliverHeadEncoder {
   }
 
   /** head of a message record; the payload follows as the record's second part. */
-  message(handles: readonly number[], guarantee: number, sender: number, groupHeader: Uint8Array): Uint8Array {
+  message(handles: readonly number[], guarantee: number, sender: number, groups: readonly Uint8Array[]): Uint8Array {
     let at = this.#handles(recordKindMessage, handles);
     this.#view.setUint8(at, guarantee);
     this.#view.setUint32(at + 1, sender, true);
-    at += 5;
-    this.#bytes.set(groupHeader, at);
-    return this.#bytes.subarray(0, at + groupHeader.length);
+    this.#view.setUint8(at + 5, groups.length);
+    at += 6;
+    // the group header written in place: no header buffer per delivered message
+    for (const g of groups) {
+      this.#bytes[at] = g.length;
+      this.#bytes.set(g, at + 1);
+      at += 1 + g.length;
+    }
+    return this.#bytes.subarray(0, at);
   }
 
   /** a whole configuration-change record. */
