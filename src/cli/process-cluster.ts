@@ -146,7 +146,7 @@ export class ProcessCluster {
 
   #spawnChild(nodeId: number): ChildProcess {
     const file = fileURLToPath(entry.file);
-    const execArgv = entry.typescript ? ['--import', 'tsx'] : [];
+    const execArgv = [...(entry.typescript ? ['--import', 'tsx'] : []), ...process.execArgv.filter((flag) => flag.startsWith('--cpu-prof'))];
     const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
     const wrapper = this.options.wrap?.(nodeId);
     if (wrapper === undefined) return fork(file, [], { execArgv, serialization: 'advanced', stdio });
