@@ -1,0 +1,309 @@
+/**
+ * bench/compare's report: reads one output directory of bench/compare
+ * (facts.json, corosync/ raw RESULT lines from the anchors' trial scripts,
+ * evs/ JSON files from `evs bench`), prints the comparison and writes
+ * compare.json, compare.md and compare.svg next to them.
+ *
+ *   npx tsx bench/compare-report.ts --dir bench/results/compare-<date>
+ *
+ * Throughput: msgs/s delivered at node 2 over the measured window for
+ * corosync (as RESULTS.md), evs bench's msgsPerSec; median [min–max] over the
+ * runs; ratio = median evs / median corosync (> 1: evs delivers more).
+ * Latency: self-delivery of 100 B, one in flight, node 1; median over runs
+ * of each run's p50 / p99; ratio = evs / corosync (> 1: evs is slower).
+ */
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+
+type Senders = 'one' | 'all';
+interface Spread { median: number; min: number; max: number; n: number; runs: number[] }
+interface Side { msgsPerSec: Spread; mbPerSec: number; note?: string }
+interface TputRow { sizeBytes: number; senders: Senders; corosyncMode: 'A' | 'B'; corosync?: Side; evs?: Side; ratio?: number }
+interface LatSide { sizeBytes: number; p50Us: Spread; p99Us: Spread; samples?: number }
+interface LatRow { corosync?: LatSide; evs?: LatSide; ratioP50?: number; ratioP99?: number }
+
+const { values: args } = parseArgs({ options: { dir: { type: 'string' } } });
+if (args.dir === undefined) {
+  console.error('usage: npx tsx bench/compare-report.ts --dir <bench/compare output directory>');
+  process.exit(2);
+}
+const dir = resolve(args.dir);
+
+// ---------------------------------------------------------------- helpers
+
+function spread(runs: number[]): Spread {
+  const s = [...runs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  const median = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { median, min: s[0]!, max: s[s.length - 1]!, n: s.length, runs };
+}
+
+/** `key=value` pairs of one RESULT line. */
+function kv(line: string): Map<string, string> {
+  return new Map([...line.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!] as [string, string]));
+}
+
+function num(m: Map<string, string>, key: string): number {
+  const v = Number(m.get(key));
+  if (!Number.isFinite(v)) throw new Error(`RESULT line without a numeric ${key}`);
+  return v;
+}
+
+function files(d: string, re: RegExp): string[] {
+  return existsSync(d) ? readdirSync(d).filter((f) => re.test(f)).sort().map((f) => join(d, f)) : [];
+}
+
+function walkJson(d: string): string[] {
+  if (!existsSync(d)) return [];
+  return readdirSync(d).sort().flatMap((f) => {
+    const p = join(d, f);
+    if (statSync(p).isDirectory()) return walkJson(p);
+    return f.endsWith('.json') ? [p] : [];
+  });
+}
+
+const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const fmtSpread = (s: Spread | undefined, digits = 0): string =>
+  s === undefined ? 'n/a' : s.n === 1 ? fmt(s.median, digits) : `${fmt(s.median, digits)} [${fmt(s.min, digits)}–${fmt(s.max, digits)}]`;
+const fmtRatio = (r: number | undefined): string => (r === undefined || !Number.isFinite(r) ? 'n/a' : `${r.toFixed(2)}×`);
+
+// ---------------------------------------------------------------- corosync
+
+/** As the anchors' summarize.py: all 3 nodes reported, same total and order hash, no FIFO gaps. */
+function corosyncCheck(lines: Map<string, string>[]): string {
+  if (lines.length !== 3) return `${lines.length}/3 nodes reported`;
+  if (lines.some((r) => r.get('fifo_gaps') !== '0')) return 'FIFO-GAP';
+  if (new Set(lines.map((r) => r.get('total_delivered'))).size > 1) return 'partial';
+  if (new Set(lines.map((r) => r.get('order_hash'))).size > 1) return 'ORDER-MISMATCH';
+  return 'ok';
+}
+
+function corosyncTput(size: number, mode: 'A' | 'B'): Side | undefined {
+  const runs: number[] = [];
+  const checks: string[] = [];
+  for (const f of files(join(dir, 'corosync'), new RegExp(`^tput-${mode}-r\\d+-${size}\\.txt$`))) {
+    const lines = readFileSync(f, 'utf8').split('\n').filter((l) => l.startsWith('RESULT')).map(kv);
+    const n2 = lines.find((r) => r.get('node') === '2');
+    if (n2 === undefined) continue;
+    runs.push(num(n2, 'msgs_per_s'));
+    checks.push(corosyncCheck(lines));
+  }
+  if (runs.length === 0) return undefined;
+  const s = spread(runs);
+  const bad = checks.filter((c) => c !== 'ok');
+  const side: Side = { msgsPerSec: s, mbPerSec: (s.median * size) / 1e6 };
+  if (bad.length > 0) side.note = `${[...new Set(bad)].join(', ')} in ${bad.length}/${checks.length} runs`;
+  return side;
+}
+
+function corosyncLat(): LatSide | undefined {
+  const rs = files(join(dir, 'corosync'), /^lat-r\d+-\d+\.txt$/)
+    .flatMap((f) => readFileSync(f, 'utf8').split('\n'))
+    .filter((l) => l.startsWith('RESULT mode=lat'))
+    .map(kv);
+  if (rs.length === 0) return undefined;
+  return {
+    sizeBytes: num(rs[0]!, 'size'),
+    p50Us: spread(rs.map((r) => num(r, 'p50'))),
+    p99Us: spread(rs.map((r) => num(r, 'p99'))),
+    samples: spread(rs.map((r) => num(r, 'samples'))).median,
+  };
+}
+
+// ---------------------------------------------------------------- evs
+
+/** Every object in a JSON tree (evs bench's file layout may nest its points). */
+function* objects(v: unknown): Generator<Record<string, unknown>> {
+  if (Array.isArray(v)) for (const x of v) yield* objects(x);
+  else if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    yield o;
+    for (const x of Object.values(o)) yield* objects(x);
+  }
+}
+
+const evsJson = walkJson(join(dir, 'evs')).map((f) => ({ f, doc: JSON.parse(readFileSync(f, 'utf8')) as unknown }));
+
+/** evs bench throughput points: {sizeBytes, senders, msgsPerSec, runs?: number[], guarantee, ...}. */
+function evsTput(size: number, senders: Senders): Side | undefined {
+  const runs: number[] = [];
+  const notes = new Set<string>();
+  for (const { doc } of evsJson) {
+    for (const o of objects(doc)) {
+      if (o.sizeBytes !== size || o.senders !== senders || typeof o.msgsPerSec !== 'number') continue;
+      if (o.guarantee !== undefined && o.guarantee !== 'agreed') continue;
+      const rr = Array.isArray(o.runs) && o.runs.every((x) => typeof x === 'number') ? (o.runs as number[]) : [o.msgsPerSec];
+      runs.push(...rr);
+      const cfg = [o.layout, o.cryptoThreads !== undefined ? `crypto threads ${String(o.cryptoThreads)}` : undefined]
+        .filter((x) => x !== undefined).join(', ');
+      if (cfg !== '') notes.add(cfg);
+    }
+  }
+  if (runs.length === 0) return undefined;
+  const s = spread(runs);
+  const side: Side = { msgsPerSec: s, mbPerSec: (s.median * size) / 1e6 };
+  if (notes.size > 0) side.note = [...notes].join('; ');
+  return side;
+}
+
+/** evs bench latency: objects with p50 and p99 in µs (keys p50Us/p99Us, or p50/p99). */
+function evsLat(): LatSide | undefined {
+  const p50: number[] = [];
+  const p99: number[] = [];
+  let size = 0;
+  let samples: number | undefined;
+  for (const { f, doc } of evsJson) {
+    if (!/(^|\/)lat/.test(relative(join(dir, 'evs'), f))) continue;
+    for (const o of objects(doc)) {
+      const a = o.p50Us ?? o.p50;
+      const b = o.p99Us ?? o.p99;
+      if (typeof a !== 'number' || typeof b !== 'number') continue;
+      p50.push(a);
+      p99.push(b);
+      if (typeof o.sizeBytes === 'number') size = o.sizeBytes;
+      if (typeof o.samples === 'number') samples = o.samples;
+    }
+  }
+  if (p50.length === 0) return undefined;
+  const side: LatSide = { sizeBytes: size, p50Us: spread(p50), p99Us: spread(p99) };
+  if (samples !== undefined) side.samples = samples;
+  return side;
+}
+
+// ---------------------------------------------------------------- merge
+
+interface Facts { sizes?: number[]; reps?: number; [k: string]: unknown }
+const facts: Facts = existsSync(join(dir, 'facts.json')) ? (JSON.parse(readFileSync(join(dir, 'facts.json'), 'utf8')) as Facts) : {};
+const sizes = facts.sizes ?? [100, 1300, 10000, 100000];
+
+const tput: TputRow[] = [];
+for (const senders of ['one', 'all'] as const) {
+  for (const sizeBytes of sizes) {
+    const corosyncMode = senders === 'one' ? 'A' : 'B';
+    const row: TputRow = { sizeBytes, senders, corosyncMode };
+    const c = corosyncTput(sizeBytes, corosyncMode);
+    const e = evsTput(sizeBytes, senders);
+    if (c !== undefined) row.corosync = c;
+    if (e !== undefined) row.evs = e;
+    if (c !== undefined && e !== undefined && c.msgsPerSec.median > 0) row.ratio = e.msgsPerSec.median / c.msgsPerSec.median;
+    tput.push(row);
+  }
+}
+const lat: LatRow = {};
+const cl = corosyncLat();
+const el = evsLat();
+if (cl !== undefined) lat.corosync = cl;
+if (el !== undefined) lat.evs = el;
+if (cl !== undefined && el !== undefined) {
+  lat.ratioP50 = el.p50Us.median / cl.p50Us.median;
+  lat.ratioP99 = el.p99Us.median / cl.p99Us.median;
+}
+
+// ---------------------------------------------------------------- output
+
+const sendersLabel = (s: Senders): string => (s === 'one' ? 'one (A)' : 'all (B)');
+
+function tputTable(): string[][] {
+  return tput.map((r) => [
+    String(r.sizeBytes),
+    sendersLabel(r.senders),
+    fmtSpread(r.corosync?.msgsPerSec),
+    fmtSpread(r.evs?.msgsPerSec),
+    fmtRatio(r.ratio),
+    r.corosync !== undefined ? fmt(r.corosync.mbPerSec, 1) : 'n/a',
+    r.evs !== undefined ? fmt(r.evs.mbPerSec, 1) : 'n/a',
+    r.corosync?.note ?? '',
+  ]);
+}
+const tputHead = ['size B', 'senders', 'corosync msgs/s', 'evs msgs/s', 'evs/corosync', 'corosync MB/s', 'evs MB/s', 'corosync check'];
+
+function latTable(): string[][] {
+  const rows: string[][] = [];
+  for (const [label, key, ratio] of [['p50 µs', 'p50Us', lat.ratioP50], ['p99 µs', 'p99Us', lat.ratioP99]] as const) {
+    rows.push([label, fmtSpread(lat.corosync?.[key]), fmtSpread(lat.evs?.[key]), fmtRatio(ratio)]);
+  }
+  return rows;
+}
+const latHead = ['self-delivery, 100 B', 'corosync', 'evs', 'evs/corosync'];
+
+function textTable(head: string[], rows: string[][], leftCols: number): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]): string => r.map((c, i) => (i < leftCols ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ').trimEnd();
+  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function mdTable(head: string[], rows: string[][], leftCols: number): string {
+  const sep = head.map((_, i) => (i < leftCols ? '---' : '---:'));
+  return [head, sep, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+function factsLine(): string {
+  const f = facts as Record<string, unknown>;
+  const s = (k: string): string => (f[k] === undefined ? '?' : String(f[k]));
+  return `${s('nproc')} cores (${s('cpu')}), kernel ${s('kernel')}, ${s('corosync')} (Debian ${s('corosyncPackage')}, libknet ${s('libknet')}), node ${s('node')}, totem-evs ${s('evsCommit')}; ${s('date')}`;
+}
+
+const reps = facts.reps ?? '?';
+const header = `bench/compare: corosync (knet, aes256+sha256, SCHED_RR) vs evs bench, 3 nodes in csb-n1..3, agreed order, ${String(reps)} run(s) per point`;
+const text = [
+  header,
+  `machine: ${factsLine()}`,
+  '',
+  'throughput, msgs/s delivered (corosync: at node 2 in the 5 s window; median [min–max] over runs)',
+  textTable(tputHead, tputTable(), 2),
+  '',
+  textTable(latHead, latTable(), 1),
+  '',
+  'ratio > 1: evs delivers more msgs/s (throughput) / takes longer (latency).',
+].join('\n');
+console.log(text);
+
+const md = [
+  `# bench/compare — ${String(facts.date ?? '')}`,
+  '',
+  `${header}.`,
+  '',
+  `Machine: ${factsLine()}. Both sides share the same cores; corosync runs SCHED_RR prio 99 (its default).`,
+  '',
+  '## Throughput',
+  '',
+  'msgs/s delivered, median [min–max] over runs. corosync: delivered at node 2 inside the 5 s window after 2 s warm-up (the anchors\' method). ' +
+    'senders one = corosync mode A (node 1 sends), all = mode B (all three send). Ratio = median evs / median corosync.',
+  '',
+  mdTable(tputHead, tputTable(), 2),
+  '',
+  '## Self-delivery latency',
+  '',
+  `One ${String(lat.corosync?.sizeBytes ?? lat.evs?.sizeBytes ?? 100)} B message in flight from node 1, send → its own delivery; median over runs of each run's percentile [min–max]. Ratio > 1: evs is slower.`,
+  '',
+  mdTable(latHead, latTable(), 1),
+  '',
+].join('\n');
+
+writeFileSync(join(dir, 'compare.json'), JSON.stringify({ facts, throughput: tput, latency: lat }, null, 2) + '\n');
+writeFileSync(join(dir, 'compare.md'), md);
+
+// ---------------------------------------------------------------- chart
+
+/** The chart: evs bench's renderChart when it is there (src/cli/bench/), else none. */
+async function chart(): Promise<string | undefined> {
+  const mod = resolve(import.meta.dirname, '../src/cli/bench/chart.ts');
+  if (!existsSync(mod)) return undefined;
+  const { renderChart } = (await import(pathToFileURL(mod).href)) as { renderChart?: (series: unknown, options: unknown) => string };
+  if (renderChart === undefined) return undefined;
+  const series = (['one', 'all'] as const).flatMap((senders) =>
+    (['corosync', 'evs'] as const).map((side) => ({
+      name: `${side}, senders ${senders}`,
+      points: tput
+        .filter((r) => r.senders === senders && r[side] !== undefined)
+        .map((r) => ({ x: r.sizeBytes, y: r[side]!.msgsPerSec.median })),
+    })),
+  );
+  return renderChart(series, { title: 'msgs/s delivered by payload size', xLabel: 'payload bytes', yLabel: 'msgs/s', logX: true, logY: true });
+}
+
+const svg = await chart();
+if (svg !== undefined) writeFileSync(join(dir, 'compare.svg'), svg);
+console.log(`\nwritten: ${join(dir, 'compare.json')}, compare.md${svg !== undefined ? ', compare.svg' : ' (no chart: renderChart not found)'}`);
