@@ -13,7 +13,7 @@
  * of each run's p50 / p99; ratio = evs / corosync (> 1: evs is slower).
  */
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 
@@ -124,44 +124,50 @@ function* objects(v: unknown): Generator<Record<string, unknown>> {
   }
 }
 
-const evsJson = walkJson(join(dir, 'evs')).map((f) => ({ f, doc: JSON.parse(readFileSync(f, 'utf8')) as unknown }));
+/** evs's thread layout and crypto as its points report them (printed once). */
+const evsSettings = new Set<string>();
+function noteSetting(o: Record<string, unknown>): void {
+  const crypto = o.crypto === true ? 'AES-256-GCM' : o.crypto === false ? 'crypto off' : undefined;
+  const parts = [o.layout !== undefined ? `layout ${String(o.layout)}` : undefined,
+    o.cryptoThreads !== undefined ? `crypto threads ${String(o.cryptoThreads)}` : undefined, crypto];
+  const text = parts.filter((x) => x !== undefined).join(', ');
+  if (text !== '') evsSettings.add(text);
+}
+
+const evsJson = walkJson(join(dir, 'evs')).map((f) => ({ doc: JSON.parse(readFileSync(f, 'utf8')) as unknown }));
 
 /** evs bench throughput points: {sizeBytes, senders, msgsPerSec, runs?: number[], guarantee, ...}. */
 function evsTput(size: number, senders: Senders): Side | undefined {
   const runs: number[] = [];
-  const notes = new Set<string>();
   for (const { doc } of evsJson) {
     for (const o of objects(doc)) {
       if (o.sizeBytes !== size || o.senders !== senders || typeof o.msgsPerSec !== 'number') continue;
       if (o.guarantee !== undefined && o.guarantee !== 'agreed') continue;
       const rr = Array.isArray(o.runs) && o.runs.every((x) => typeof x === 'number') ? (o.runs as number[]) : [o.msgsPerSec];
       runs.push(...rr);
-      const cfg = [o.layout, o.cryptoThreads !== undefined ? `crypto threads ${String(o.cryptoThreads)}` : undefined]
-        .filter((x) => x !== undefined).join(', ');
-      if (cfg !== '') notes.add(cfg);
+      noteSetting(o);
     }
   }
   if (runs.length === 0) return undefined;
   const s = spread(runs);
-  const side: Side = { msgsPerSec: s, mbPerSec: (s.median * size) / 1e6 };
-  if (notes.size > 0) side.note = [...notes].join('; ');
-  return side;
+  return { msgsPerSec: s, mbPerSec: (s.median * size) / 1e6 };
 }
 
-/** evs bench latency: objects with p50 and p99 in µs (keys p50Us/p99Us, or p50/p99). */
+/** evs bench latency points: {mode: 'latency', sizeBytes, samples, p50Us, p99Us, ...}, one per run (bench/compare runs it once per rep). */
 function evsLat(): LatSide | undefined {
   const p50: number[] = [];
   const p99: number[] = [];
   let size = 0;
   let samples: number | undefined;
-  for (const { f, doc } of evsJson) {
-    if (!/(^|\/)lat/.test(relative(join(dir, 'evs'), f))) continue;
+  for (const { doc } of evsJson) {
     for (const o of objects(doc)) {
-      const a = o.p50Us ?? o.p50;
-      const b = o.p99Us ?? o.p99;
-      if (typeof a !== 'number' || typeof b !== 'number') continue;
+      const a = o.p50Us;
+      const b = o.p99Us;
+      if (o.mode !== 'latency' || typeof a !== 'number' || typeof b !== 'number') continue;
+      if (o.guarantee !== undefined && o.guarantee !== 'agreed') continue;
       p50.push(a);
       p99.push(b);
+      noteSetting(o);
       if (typeof o.sizeBytes === 'number') size = o.sizeBytes;
       if (typeof o.samples === 'number') samples = o.samples;
     }
@@ -217,6 +223,7 @@ function tputTable(): string[][] {
     r.corosync?.note ?? '',
   ]);
 }
+const tputAlign = 'llrrrrrl';
 const tputHead = ['size B', 'senders', 'corosync msgs/s', 'evs msgs/s', 'evs/corosync', 'corosync MB/s', 'evs MB/s', 'corosync check'];
 
 function latTable(): string[][] {
@@ -226,16 +233,18 @@ function latTable(): string[][] {
   }
   return rows;
 }
+const latAlign = 'lrrr';
 const latHead = ['self-delivery, 100 B', 'corosync', 'evs', 'evs/corosync'];
 
-function textTable(head: string[], rows: string[][], leftCols: number): string {
+/** align: one letter per column, l or r. */
+function textTable(head: string[], rows: string[][], align: string): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]): string => r.map((c, i) => (i < leftCols ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ').trimEnd();
+  const line = (r: string[]): string => r.map((c, i) => (align[i] === 'l' ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ').trimEnd();
   return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
 }
 
-function mdTable(head: string[], rows: string[][], leftCols: number): string {
-  const sep = head.map((_, i) => (i < leftCols ? '---' : '---:'));
+function mdTable(head: string[], rows: string[][], align: string): string {
+  const sep = head.map((_, i) => (align[i] === 'l' ? '---' : '---:'));
   return [head, sep, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
@@ -246,17 +255,22 @@ function factsLine(): string {
 }
 
 const reps = facts.reps ?? '?';
+const checkLegend = "corosync check (the anchors' summarize.py): empty = all 3 nodes delivered the same messages in the same order with no FIFO gap; " +
+  "partial = a node was still delivering its backlog when the 3 s tail ended (totals differ, so the order could not be compared; not a failure).";
 const header = `bench/compare: corosync (knet, aes256+sha256, SCHED_RR) vs evs bench, 3 nodes in csb-n1..3, agreed order, ${String(reps)} run(s) per point`;
+const evsLine = `evs: ${evsSettings.size > 0 ? [...evsSettings].join('; ') : 'no results'}; flags ${String(facts.evsFlags ?? '?')}`;
 const text = [
   header,
   `machine: ${factsLine()}`,
+  evsLine,
   '',
   'throughput, msgs/s delivered (corosync: at node 2 in the 5 s window; median [min–max] over runs)',
-  textTable(tputHead, tputTable(), 2),
+  textTable(tputHead, tputTable(), tputAlign),
   '',
-  textTable(latHead, latTable(), 1),
+  textTable(latHead, latTable(), latAlign),
   '',
   'ratio > 1: evs delivers more msgs/s (throughput) / takes longer (latency).',
+  checkLegend,
 ].join('\n');
 console.log(text);
 
@@ -272,13 +286,15 @@ const md = [
   'msgs/s delivered, median [min–max] over runs. corosync: delivered at node 2 inside the 5 s window after 2 s warm-up (the anchors\' method). ' +
     'senders one = corosync mode A (node 1 sends), all = mode B (all three send). Ratio = median evs / median corosync.',
   '',
-  mdTable(tputHead, tputTable(), 2),
+  mdTable(tputHead, tputTable(), tputAlign),
+  '',
+  checkLegend,
   '',
   '## Self-delivery latency',
   '',
   `One ${String(lat.corosync?.sizeBytes ?? lat.evs?.sizeBytes ?? 100)} B message in flight from node 1, send → its own delivery; median over runs of each run's percentile [min–max]. Ratio > 1: evs is slower.`,
   '',
-  mdTable(latHead, latTable(), 1),
+  mdTable(latHead, latTable(), latAlign),
   '',
 ].join('\n');
 
@@ -287,23 +303,42 @@ writeFileSync(join(dir, 'compare.md'), md);
 
 // ---------------------------------------------------------------- chart
 
-/** The chart: evs bench's renderChart when it is there (src/cli/bench/), else none. */
-async function chart(): Promise<string | undefined> {
+/** The charts are drawn by evs bench's renderChart (src/cli/bench/chart.ts): corosync's lines and evs's. */
+interface ChartSeries { label: string; points: { x: number; y: number }[]; color?: string; dashed?: boolean }
+interface ChartOptions { title: string; subtitle?: string[]; xLabel: string; yLabel: string; xScale?: 'log' | 'linear' }
+type RenderChart = (series: ChartSeries[], options: ChartOptions) => string;
+
+async function loadRenderChart(): Promise<RenderChart | undefined> {
   const mod = resolve(import.meta.dirname, '../src/cli/bench/chart.ts');
   if (!existsSync(mod)) return undefined;
-  const { renderChart } = (await import(pathToFileURL(mod).href)) as { renderChart?: (series: unknown, options: unknown) => string };
-  if (renderChart === undefined) return undefined;
-  const series = (['one', 'all'] as const).flatMap((senders) =>
-    (['corosync', 'evs'] as const).map((side) => ({
-      name: `${side}, senders ${senders}`,
-      points: tput
-        .filter((r) => r.senders === senders && r[side] !== undefined)
-        .map((r) => ({ x: r.sizeBytes, y: r[side]!.msgsPerSec.median })),
-    })),
-  );
-  return renderChart(series, { title: 'msgs/s delivered by payload size', xLabel: 'payload bytes', yLabel: 'msgs/s', logX: true, logY: true });
+  return ((await import(pathToFileURL(mod).href)) as { renderChart?: RenderChart }).renderChart;
 }
 
-const svg = await chart();
-if (svg !== undefined) writeFileSync(join(dir, 'compare.svg'), svg);
-console.log(`\nwritten: ${join(dir, 'compare.json')}, compare.md${svg !== undefined ? ', compare.svg' : ' (no chart: renderChart not found)'}`);
+const colors = { corosync: '#D55E00', evs: '#0072B2' } as const;
+function series(metric: (side: Side) => number): ChartSeries[] {
+  return (['corosync', 'evs'] as const).flatMap((side) =>
+    (['one', 'all'] as const).map((senders) => ({
+      label: `${side}, ${senders === 'one' ? 'one sender' : 'all send'}`,
+      color: colors[side],
+      dashed: senders === 'all',
+      points: tput.flatMap((r) => {
+        const s = r[side];
+        return r.senders === senders && s !== undefined ? [{ x: r.sizeBytes, y: metric(s) }] : [];
+      }),
+    })),
+  );
+}
+
+const renderChart = await loadRenderChart();
+const written = ['compare.json', 'compare.md'];
+if (renderChart !== undefined) {
+  const subtitle = [`corosync ${String(facts.corosyncPackage ?? '')} knet aes256+sha256 vs ${evsLine}`, `${factsLine()}`];
+  writeFileSync(join(dir, 'compare.svg'), renderChart(series((s) => s.mbPerSec), {
+    title: 'payload MB/s delivered at node 2, agreed order, 3 nodes', subtitle, xLabel: 'message size (bytes)', yLabel: 'MB/s (10^6 B)',
+  }));
+  writeFileSync(join(dir, 'compare-msgs.svg'), renderChart(series((s) => s.msgsPerSec.median), {
+    title: 'messages/s delivered at node 2, agreed order, 3 nodes', subtitle, xLabel: 'message size (bytes)', yLabel: 'msgs/s',
+  }));
+  written.push('compare.svg (MB/s)', 'compare-msgs.svg');
+}
+console.log(`\nwritten in ${dir}: ${written.join(', ')}${renderChart === undefined ? ' (no chart: src/cli/bench/chart.ts not found)' : ''}`);
