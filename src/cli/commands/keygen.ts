@@ -1,8 +1,55 @@
+/**
+ * `evs keygen`: a random cluster key in a new file of mode 0600 (corosync's
+ * corosync-keygen). Every node of a cluster needs a copy of the same file.
+ * An existing file is never replaced without --force: overwriting the key of
+ * a running cluster splits it.
+ */
 import { Command } from 'commander';
+import { resolve } from 'node:path';
+import { clusterKeyBytesMax, clusterKeyBytesMin } from '../../runtime/crypto/cipher.ts';
+import { generateClusterKey, writeKeyFile } from '../../runtime/crypto/keyfile.ts';
+import { EvsError } from '../../errors.ts';
+import { UsageError, failAndExit } from './cli-error.ts';
+import { numberOrText } from './node-options.ts';
 
-/** Placeholder until the `evs keygen` command lands (issue 4, in progress this session). */
+export const keyFileDefault = './evs.key';
+/** AES-256 needs 32 bytes; the key file format allows more (corosync's authkey is 128). */
+export const keyBytesDefault = 32;
+
+interface KeygenFlags {
+  readonly out: string;
+  readonly bytes: string;
+  readonly force?: boolean;
+}
+
 export function keygenCommand(): Command {
-  return new Command('keygen').description('(being built)').action(() => {
-    throw new Error('evs keygen is not built yet');
-  });
+  return new Command('keygen')
+    .description('write a random cluster key to a new file with mode 0600; copy it to every node')
+    .option('-o, --out <file>', 'where to write the key', keyFileDefault)
+    .option('--bytes <n>', `key length in bytes, ${clusterKeyBytesMin}..${clusterKeyBytesMax}`, String(keyBytesDefault))
+    .option('--force', 'replace an existing file (default: refuse)')
+    .showHelpAfterError('(run `evs keygen --help` for every option)')
+    .action((flags: KeygenFlags) => {
+      try {
+        keygen(flags);
+      } catch (error) {
+        failAndExit('evs keygen', error);
+      }
+    });
+}
+
+function keygen(flags: KeygenFlags): void {
+  const bytes = numberOrText(flags.bytes);
+  if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes < clusterKeyBytesMin || bytes > clusterKeyBytesMax) {
+    throw new UsageError(`--bytes must be an integer from ${clusterKeyBytesMin} to ${clusterKeyBytesMax} (got '${flags.bytes}')`);
+  }
+  try {
+    writeKeyFile(flags.out, generateClusterKey(bytes), { overwrite: flags.force === true });
+  } catch (error) {
+    if (error instanceof EvsError && error.code === 'ERR_EVS_KEY_FILE_EXISTS') {
+      throw new UsageError(`${flags.out} already exists; pass --force to replace it (every node of the cluster must then get the new key) or choose another --out`);
+    }
+    throw error;
+  }
+  console.log(`wrote a ${bytes}-byte cluster key to ${resolve(flags.out)} (mode 0600); copy it to every node and pass it as --key-file`);
 }

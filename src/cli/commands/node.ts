@@ -1,8 +1,147 @@
-import { Command } from 'commander';
+/**
+ * `evs node`: one EVS node from flags and/or a JSON config file, like openais'
+ * `testevs`: it prints every configuration change and every delivery, and
+ * multicasts each line typed on stdin to the groups it joined.
+ *
+ * stdin reaching EOF does not stop it (it runs as well under a process
+ * manager with stdin closed) unless --exit-on-eof is given; SIGINT and SIGTERM
+ * stop it gracefully (a LEAVE goes out) and it exits 0.
+ */
+import { Command, Option } from 'commander';
+import { createInterface } from 'node:readline';
+import { EvsNode } from '../../node.ts';
+import type { EvsHandle, GuaranteeName } from '../../handle.ts';
+import { UsageError, failAndExit, messageOf } from './cli-error.ts';
+import { readConfigFile } from './config-file.ts';
+import {
+  addFlags, cryptoFlags, identityFlags, nodeFlags, portFlags, sizeFlags, threadFlags, totemFlags, transportFlags,
+} from './node-flags.ts';
+import { checkStartOptions, explainStartError, startOptionsFrom, type OptionSources } from './node-options.ts';
+import { formatConfchg, formatDelivery } from './node-output.ts';
+import { onStopSignal } from './stop-signal.ts';
 
-/** Placeholder until the `evs node` command lands (issue 4, in progress this session). */
+const defaultGroups = ['evs'];
+
+interface NodeCommandFlags {
+  readonly config?: string;
+  readonly groups?: string;
+  readonly guarantee: string;
+  readonly exitOnEof?: boolean;
+  readonly debug?: boolean;
+  readonly [flag: string]: unknown;
+}
+
 export function nodeCommand(): Command {
-  return new Command('node').description('(being built)').action(() => {
-    throw new Error('evs node is not built yet');
+  const command = new Command('node')
+    .description('run one EVS node: print configuration changes and deliveries, multicast each stdin line to the joined groups')
+    .option('--config <file>', 'JSON file with EvsNode option names (see docs/CLI.md); flags override its values')
+    .option('--groups <list>', `groups to join, comma-separated (default: ${defaultGroups.join(',')})`)
+    .addOption(new Option('--guarantee <agreed|safe>', 'delivery guarantee of the lines sent from stdin').choices(['agreed', 'safe']).default('agreed'))
+    .option('--exit-on-eof', 'stop once stdin ends and the lines sent were delivered back (default: keep running)')
+    .option('--debug', "print the protocol core's log lines to stderr (default: off)");
+  addFlags(command, [...identityFlags, ...portFlags, ...transportFlags, ...cryptoFlags], 'Node:');
+  addFlags(command, [...sizeFlags, ...threadFlags], 'Sizes and threads:');
+  addFlags(command, totemFlags, 'Totem (corosync names; derived defaults as corosync derives them):');
+  command.optionsGroup('Other:');
+  command.showHelpAfterError('(run `evs node --help` for every option)');
+  return command.action(async (flags: NodeCommandFlags) => runNode(flags));
+}
+
+function groupsFrom(text: string): string[] {
+  const groups = text.split(',').map((g) => g.trim());
+  if (groups.some((g) => g.length === 0)) throw new UsageError(`--groups '${text}' has an empty group name; e.g. --groups evs,locks`);
+  return groups;
+}
+
+async function runNode(flags: NodeCommandFlags): Promise<void> {
+  let sources: OptionSources = { fromFlags: new Set(), configFile: flags.config ?? null, fromMembers: new Set() };
+  const fail = (error: unknown): never => failAndExit('evs node', error, (e) => explainStartError(e, sources));
+  let node: EvsNode;
+  let handle: EvsHandle;
+  let stopRequested = false;
+  let stopNow: () => void = () => {
+    stopRequested = true;
+  };
+  onStopSignal(() => stopNow());
+  try {
+    const config = flags.config !== undefined ? readConfigFile(flags.config) : null;
+    const mapped = startOptionsFrom(flags, nodeFlags, config?.options ?? {}, config?.path ?? null);
+    sources = mapped.sources;
+    const groups = flags.groups !== undefined ? groupsFrom(flags.groups) : config?.groups ?? defaultGroups;
+    checkStartOptions(mapped);
+    node = await EvsNode.start({ ...mapped.options, debug: flags.debug === true });
+    handle = node.open();
+    handle.on('confchg', (c) => console.log(formatConfchg(c).join('\n')));
+    handle.on('deliver', (m) => console.log(formatDelivery(m)));
+    await handle.join(groups).catch(async (error: unknown) => {
+      await node.stop();
+      throw new UsageError(`--groups: ${messageOf(error)}`);
+    });
+    const o = node.options;
+    console.log(`evs node ${o.nodeId}: bound ${node.address.address}:${node.address.port} (${o.transport}, ${o.crypto}, ${o.threads.layout} layout), joined ${groups.join(',')}; lines typed here go to ${groups.join(',')} (${flags.guarantee})`);
+  } catch (error) {
+    return fail(error);
+  }
+  node.on('error', (error) => failAndExit('evs node', new Error(`the node failed: ${error.message}`)));
+  const lines = sendLines(handle, node.nodeId, flags.guarantee as GuaranteeName);
+
+  let stopping: Promise<void> | null = null;
+  stopNow = () => {
+    stopping ??= (async () => {
+      lines.close();
+      await node.stop();
+      process.exit(0);
+    })();
+  };
+  if (stopRequested) stopNow();
+  lines.ended.then(async () => {
+    if (stopping !== null) return;
+    if (flags.exitOnEof !== true) {
+      console.error(`evs node ${node.nodeId}: stdin ended; still running (SIGINT or SIGTERM stops it)`);
+      return;
+    }
+    await lines.allDeliveredBack;
+    stopNow();
+  }, () => undefined);
+}
+
+interface LineSender {
+  /** resolves when stdin ends. */
+  readonly ended: Promise<void>;
+  /** resolves once every line sent so far was delivered back to this node (self delivery). */
+  readonly allDeliveredBack: Promise<void>;
+  close(): void;
+}
+
+/** each stdin line is one message to the joined groups, in the order typed (one send queue: FIFO). */
+function sendLines(handle: EvsHandle, nodeId: number, guarantee: GuaranteeName): LineSender {
+  let sent = 0;
+  let deliveredBack = 0;
+  let allBack: (() => void) | null = null;
+  handle.on('deliver', (m) => {
+    if (m.sender !== nodeId) return;
+    deliveredBack++;
+    if (allBack !== null && deliveredBack >= sent) allBack();
   });
+  const reader = createInterface({ input: process.stdin, terminal: false });
+  let queue = Promise.resolve();
+  reader.on('line', (line) => {
+    queue = queue.then(() => handle.mcastJoined(Buffer.from(line), { guarantee })).then(
+      () => {
+        sent++;
+      },
+      (error: unknown) => console.error(`evs node ${nodeId}: not sent: ${messageOf(error)}`),
+    );
+  });
+  const ended = new Promise<void>((resolve) => reader.once('close', () => resolve(queue)));
+  return {
+    ended,
+    get allDeliveredBack(): Promise<void> {
+      return ended.then(() => new Promise<void>((resolve) => {
+        if (deliveredBack >= sent) resolve();
+        else allBack = resolve;
+      }));
+    },
+    close: () => reader.close(),
+  };
 }

@@ -1,0 +1,46 @@
+/**
+ * `evs cluster --nodes 3`: every node prints a regular configuration with
+ * all three, a typed line is delivered on all of them ("2: text" from node
+ * 2), and SIGINT stops every child, removes the temporary directory and
+ * exits 0.
+ */
+import { existsSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { alive, evs, evsRun, fastTotemFlags, hasConfiguration, stopAll } from './helpers.ts';
+
+afterEach(() => stopAll());
+
+describe('evs cluster', () => {
+  it('three nodes, typed lines delivered on all, Ctrl-C cleans everything up', async () => {
+    const cluster = evs(['cluster', '--nodes', '3', '--port', '18620', ...fastTotemFlags]);
+    await cluster.waitLine(/^\[cluster\] node 3: pid \d+/);
+    const dir = /key and state in (\S+)$/.exec(cluster.stdout.find((l) => l.includes('key and state in')) ?? '')?.[1];
+    expect(dir).toBeDefined();
+    expect(existsSync(dir!)).toBe(true);
+    const pids = cluster.stdout.map((l) => /^\[cluster\] node \d: pid (\d+)/.exec(l)?.[1]).filter((p) => p !== undefined).map(Number);
+    expect(pids).toHaveLength(3);
+
+    await Promise.all([1, 2, 3].map((id) => cluster.waitLine((lines) => hasConfiguration(lines, 'regular', [1, 2, 3], `[n${id}] `))));
+    cluster.write('hello cluster');
+    cluster.write('2: from two');
+    for (const id of [1, 2, 3]) {
+      await cluster.waitLine(new RegExp(`^\\[n${id}\\] Delivering message from node 1 to evs \\(agreed, 13 bytes\\): "hello cluster"$`));
+      await cluster.waitLine(new RegExp(`^\\[n${id}\\] Delivering message from node 2 to evs \\(agreed, 8 bytes\\): "from two"$`));
+    }
+
+    cluster.process.kill('SIGINT');
+    expect(await cluster.exited).toBe(0);
+    expect(pids.filter(alive)).toEqual([]);
+    expect(existsSync(dir!)).toBe(false);
+    expect(cluster.stdout.join('\n')).not.toMatch(/exited unexpectedly/);
+  });
+
+  it('rejects a passed-on option before starting anything', async () => {
+    const r = await evsRun(['cluster', '--nodes', '3', '--token-ms', 'soon']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("evs cluster: --token-ms must be a finite number (got 'soon')");
+    const n = await evsRun(['cluster', '--nodes', '300']);
+    expect(n.code).toBe(2);
+    expect(n.stderr).toMatch(/^evs cluster: --nodes must be an integer from 1 to 254/);
+  });
+});
