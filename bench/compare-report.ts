@@ -134,23 +134,38 @@ function noteSetting(o: Record<string, unknown>): void {
   if (text !== '') evsSettings.add(text);
 }
 
-const evsJson = walkJson(join(dir, 'evs')).map((f) => ({ doc: JSON.parse(readFileSync(f, 'utf8')) as unknown }));
+/** every JSON file evs bench wrote, and its agreement verdict (all nodes delivered the same order). */
+const evsJson = walkJson(join(dir, 'evs')).map((f) => {
+  const doc = JSON.parse(readFileSync(f, 'utf8')) as unknown;
+  const agreement = (doc as { agreement?: { ok?: unknown } } | null)?.agreement;
+  return { doc, agreementOk: typeof agreement?.ok === 'boolean' ? agreement.ok : undefined };
+});
 
 /** evs bench throughput points: {sizeBytes, senders, msgsPerSec, runs?: number[], guarantee, ...}. */
 function evsTput(size: number, senders: Senders): Side | undefined {
   const runs: number[] = [];
-  for (const { doc } of evsJson) {
+  let docs = 0;
+  let violating = 0;
+  for (const { doc, agreementOk } of evsJson) {
+    let found = false;
     for (const o of objects(doc)) {
       if (o.sizeBytes !== size || o.senders !== senders || typeof o.msgsPerSec !== 'number') continue;
       if (o.guarantee !== undefined && o.guarantee !== 'agreed') continue;
       const rr = Array.isArray(o.runs) && o.runs.every((x) => typeof x === 'number') ? (o.runs as number[]) : [o.msgsPerSec];
       runs.push(...rr);
       noteSetting(o);
+      found = true;
+    }
+    if (found) {
+      docs++;
+      if (agreementOk === false) violating++;
     }
   }
   if (runs.length === 0) return undefined;
   const s = spread(runs);
-  return { msgsPerSec: s, mbPerSec: (s.median * size) / 1e6 };
+  const side: Side = { msgsPerSec: s, mbPerSec: (s.median * size) / 1e6 };
+  if (violating > 0) side.note = `agreement VIOLATION in ${violating}/${docs} runs`;
+  return side;
 }
 
 /** evs bench latency points: {mode: 'latency', sizeBytes, samples, p50Us, p99Us, ...}, one per run (bench/compare runs it once per rep). */
@@ -221,10 +236,11 @@ function tputTable(): string[][] {
     r.corosync !== undefined ? fmt(r.corosync.mbPerSec, 1) : 'n/a',
     r.evs !== undefined ? fmt(r.evs.mbPerSec, 1) : 'n/a',
     r.corosync?.note ?? '',
+    r.evs?.note ?? '',
   ]);
 }
-const tputAlign = 'llrrrrrl';
-const tputHead = ['size B', 'senders', 'corosync msgs/s', 'evs msgs/s', 'evs/corosync', 'corosync MB/s', 'evs MB/s', 'corosync check'];
+const tputAlign = 'llrrrrrll';
+const tputHead = ['size B', 'senders', 'corosync msgs/s', 'evs msgs/s', 'evs/corosync', 'corosync MB/s', 'evs MB/s', 'corosync check', 'evs check'];
 
 function latTable(): string[][] {
   const rows: string[][] = [];
@@ -256,13 +272,22 @@ function factsLine(): string {
 
 const reps = facts.reps ?? '?';
 const checkLegend = "corosync check (the anchors' summarize.py): empty = all 3 nodes delivered the same messages in the same order with no FIFO gap; " +
-  "partial = a node was still delivering its backlog when the 3 s tail ended (totals differ, so the order could not be compared; not a failure).";
+  "partial = a node was still delivering its backlog when the 3 s tail ended (totals differ, so the order could not be compared; not a failure). " +
+  "evs check: evs bench's own agreement check after each run; empty = every node delivered the same messages in the same order.";
 const header = `bench/compare: corosync (knet, aes256+sha256, SCHED_RR) vs evs bench, 3 nodes in csb-n1..3, agreed order, ${String(reps)} run(s) per point`;
+/** evs bench's own description of each run (its first stdout line, "# evs bench <mode>: ..."), from the logs bench/compare kept. */
+const evsDescribed = [...new Set(
+  (existsSync(join(dir, 'evs')) ? readdirSync(join(dir, 'evs')).filter((f) => f.endsWith('.log')).sort() : [])
+    .flatMap((f) => readFileSync(join(dir, 'evs', f), 'utf8').split('\n'))
+    .filter((l) => l.startsWith('# evs bench '))
+    .map((l) => l.slice(2)),
+)];
 const evsLine = `evs: ${evsSettings.size > 0 ? [...evsSettings].join('; ') : 'no results'}; flags ${String(facts.evsFlags ?? '?')}`;
 const text = [
   header,
   `machine: ${factsLine()}`,
   evsLine,
+  ...evsDescribed.map((l) => `  ${l}`),
   '',
   'throughput, msgs/s delivered (corosync: at node 2 in the 5 s window; median [min–max] over runs)',
   textTable(tputHead, tputTable(), tputAlign),
@@ -280,6 +305,9 @@ const md = [
   `${header}.`,
   '',
   `Machine: ${factsLine()}. Both sides share the same cores; corosync runs SCHED_RR prio 99 (its default).`,
+  '',
+  `${evsLine}.`,
+  ...(evsDescribed.length > 0 ? ['', 'evs bench described its runs as:', '', ...evsDescribed.map((l) => `    ${l}`)] : []),
   '',
   '## Throughput',
   '',
