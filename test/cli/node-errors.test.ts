@@ -48,6 +48,8 @@ describe('evs node rejects a wrong option by name, exit code 2', () => {
 
   it('an unknown layout', () => expectUsage(['--layout', 'triple'], /^evs node: --layout must be one of 'split', 'single' \(got 'triple'\)$/));
 
+  it('udp without a multicast group (checked before anything binds)', () => expectUsage(['--transport', 'udp'], /^evs node: --mcast-addr is required$/));
+
   it('an unknown flag (commander) is a usage error too', async () => {
     const r = await evsRun(['node', '--tokn-ms', '5']);
     expect(r.code).toBe(2);

@@ -9,7 +9,8 @@
  * reported and the others keep running (the survivors show the new
  * configuration); when none is left, the cluster exits 1.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import type { GuaranteeName } from '../../handle.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,9 +19,9 @@ import { generateClusterKey, writeKeyFile } from '../../runtime/crypto/keyfile.t
 import { optionDefaults } from '../../options.ts';
 import { UsageError, failAndExit } from './cli-error.ts';
 import { keyBytesDefault } from './keygen.ts';
-import { addFlags, attributeOf, flagName, portFlags, threadFlags, totemFlags, type FlagSpec } from './node-flags.ts';
+import { addFlags, attributeOf, flagName, guarantees, portFlags, threadFlags, totemFlags, type FlagSpec } from './node-flags.ts';
 import { killChildren, spawnNodeChild, stopChildren, type NodeChild } from './node-child.ts';
-import { checkStartOptions, explainStartError, numberOrText, startOptionsFrom } from './node-options.ts';
+import { checkStartOptions, explainStartError, numberOrText, parseGroups, startOptionsFrom } from './node-options.ts';
 import { onStopSignal } from './stop-signal.ts';
 
 /** loopback addresses 127.0.0.1..254: one per node. */
@@ -29,30 +30,32 @@ const clusterNodesDefault = 3;
 /** how long a node gets to stop gracefully before SIGKILL. */
 const stopGraceMs = 5000;
 
+/** every node binds its own 127.0.0.<id> on this one port. */
+const clusterPortFlags: readonly FlagSpec[] = portFlags.map((spec) => ({ ...spec, description: `UDP port of every node, 1..65535 (default: ${optionDefaults.port})` }));
 /** the node flags `evs cluster` passes on to every node unchanged. */
-const passedFlags: readonly FlagSpec[] = [...portFlags, ...threadFlags, ...totemFlags];
+const passedFlags: readonly FlagSpec[] = [...clusterPortFlags, ...threadFlags, ...totemFlags];
 
 interface ClusterFlags {
-  readonly nodes: string;
+  readonly nodes?: string;
   readonly groups?: string;
-  readonly guarantee?: string;
+  readonly guarantee?: GuaranteeName;
   readonly [flag: string]: unknown;
 }
 
 export function clusterCommand(): Command {
   const command = new Command('cluster')
     .description('run N nodes as child processes on 127.0.0.1..N (udpu, a fresh key); type a line to send it from node 1, or "N: text" from node N')
-    .option('--nodes <n>', `how many nodes, 1..${clusterNodesMax}`, String(clusterNodesDefault))
+    .option('--nodes <n>', `how many nodes, 1..${clusterNodesMax} (default: ${clusterNodesDefault})`)
     .option('--groups <list>', 'groups every node joins, comma-separated (default: evs)')
-    .option('--guarantee <agreed|safe>', 'delivery guarantee of the lines typed (default: agreed)');
-  addFlags(command, [...portFlags, ...threadFlags], 'Every node:');
+    .addOption(new Option('--guarantee <guarantee>', 'delivery guarantee of the lines typed (default: agreed)').choices(guarantees));
+  addFlags(command, [...clusterPortFlags, ...threadFlags], 'Every node:');
   addFlags(command, totemFlags, 'Totem (corosync names; derived defaults as corosync derives them):');
-  command.optionsGroup('Other:');
   command.showHelpAfterError('(run `evs cluster --help` for every option)');
   return command.action(async (flags: ClusterFlags) => runCluster(flags));
 }
 
-function nodeCount(text: string): number {
+function nodeCount(text: string | undefined): number {
+  if (text === undefined) return clusterNodesDefault;
   const n = numberOrText(text);
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > clusterNodesMax) {
     throw new UsageError(`--nodes must be an integer from 1 to ${clusterNodesMax} (got '${text}'): one loopback address 127.0.0.<n> per node`);
@@ -87,9 +90,7 @@ function checkPassedFlags(flags: ClusterFlags, count: number): void {
   } catch (error) {
     throw new UsageError(explainStartError(error, mapped.sources, passedFlags));
   }
-  if (flags.guarantee !== undefined && flags.guarantee !== 'agreed' && flags.guarantee !== 'safe') {
-    throw new UsageError(`--guarantee must be agreed or safe (got '${flags.guarantee}')`);
-  }
+  if (flags.groups !== undefined) parseGroups(flags.groups);
 }
 
 async function runCluster(flags: ClusterFlags): Promise<void> {

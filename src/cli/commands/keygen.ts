@@ -17,16 +17,16 @@ export const keyFileDefault = './evs.key';
 export const keyBytesDefault = 32;
 
 interface KeygenFlags {
-  readonly out: string;
-  readonly bytes: string;
+  readonly out?: string;
+  readonly bytes?: string;
   readonly force?: boolean;
 }
 
 export function keygenCommand(): Command {
   return new Command('keygen')
     .description('write a random cluster key to a new file with mode 0600; copy it to every node')
-    .option('-o, --out <file>', 'where to write the key', keyFileDefault)
-    .option('--bytes <n>', `key length in bytes, ${clusterKeyBytesMin}..${clusterKeyBytesMax}`, String(keyBytesDefault))
+    .option('-o, --out <file>', `where to write the key (default: ${keyFileDefault})`)
+    .option('--bytes <n>', `key length in bytes, ${clusterKeyBytesMin}..${clusterKeyBytesMax} (default: ${keyBytesDefault})`)
     .option('--force', 'replace an existing file (default: refuse)')
     .showHelpAfterError('(run `evs keygen --help` for every option)')
     .action((flags: KeygenFlags) => {
@@ -39,17 +39,18 @@ export function keygenCommand(): Command {
 }
 
 function keygen(flags: KeygenFlags): void {
-  const bytes = numberOrText(flags.bytes);
+  const out = flags.out ?? keyFileDefault;
+  const bytes = flags.bytes === undefined ? keyBytesDefault : numberOrText(flags.bytes);
   if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes < clusterKeyBytesMin || bytes > clusterKeyBytesMax) {
     throw new UsageError(`--bytes must be an integer from ${clusterKeyBytesMin} to ${clusterKeyBytesMax} (got '${flags.bytes}')`);
   }
   try {
-    writeKeyFile(flags.out, generateClusterKey(bytes), { overwrite: flags.force === true });
+    writeKeyFile(out, generateClusterKey(bytes), { overwrite: flags.force === true });
   } catch (error) {
     if (error instanceof EvsError && error.code === 'ERR_EVS_KEY_FILE_EXISTS') {
-      throw new UsageError(`${flags.out} already exists; pass --force to replace it (every node of the cluster must then get the new key) or choose another --out`);
+      throw new UsageError(`${out} already exists; pass --force to replace it (every node of the cluster must then get the new key) or choose another --out`);
     }
     throw error;
   }
-  console.log(`wrote a ${bytes}-byte cluster key to ${resolve(flags.out)} (mode 0600); copy it to every node and pass it as --key-file`);
+  console.log(`wrote a ${bytes}-byte cluster key to ${resolve(out)} (mode 0600); copy it to every node and pass it as --key-file`);
 }

@@ -8,6 +8,7 @@
  * config file's value (or the library's default) applies.
  */
 import { Option, type Command } from 'commander';
+import type { GuaranteeName } from '../../handle.ts';
 import { optionDefaults } from '../../options.ts';
 import { totemDefaults } from '../../protocol/config.ts';
 
@@ -86,6 +87,9 @@ export const totemFlags: readonly FlagSpec[] = [
   { flags: '--fail-recv-const <visits>', path: 'totem.failRecvConst', kind: 'number', description: `token visits without progress before FAILED TO RECEIVE (default: ${t.failRecvConst})` },
   { flags: '--seqno-unchanged-const <visits>', path: 'totem.seqnoUnchangedConst', kind: 'number', description: `idle token visits before the token is held (default: ${t.seqnoUnchangedConst})` },
 ];
+
+/** the choices of --guarantee (lines sent from stdin). */
+export const guarantees: readonly GuaranteeName[] = ['agreed', 'safe'];
 
 /** every flag that sets a node option. */
 export const nodeFlags: readonly FlagSpec[] = [

@@ -52,6 +52,13 @@ export function parseMembers(list: string): MemberOption[] {
   });
 }
 
+/** '--groups evs,locks' → ['evs', 'locks']; names themselves are checked by EvsHandle.join. */
+export function parseGroups(list: string): string[] {
+  const groups = list.split(',').map((g) => g.trim());
+  if (groups.some((g) => g.length === 0)) throw new UsageError(`--groups '${list}' has an empty group name; e.g. --groups evs,locks`);
+  return groups;
+}
+
 function setPath(target: Mutable, path: string, value: unknown): void {
   const [head = '', ...rest] = path.split('.');
   if (rest.length === 0) {

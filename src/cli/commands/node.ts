@@ -14,9 +14,9 @@ import type { EvsHandle, GuaranteeName } from '../../handle.ts';
 import { UsageError, failAndExit, messageOf } from './cli-error.ts';
 import { readConfigFile } from './config-file.ts';
 import {
-  addFlags, cryptoFlags, identityFlags, nodeFlags, portFlags, sizeFlags, threadFlags, totemFlags, transportFlags,
+  addFlags, cryptoFlags, guarantees, identityFlags, nodeFlags, portFlags, sizeFlags, threadFlags, totemFlags, transportFlags,
 } from './node-flags.ts';
-import { checkStartOptions, explainStartError, startOptionsFrom, type OptionSources } from './node-options.ts';
+import { checkStartOptions, explainStartError, parseGroups, startOptionsFrom, type OptionSources } from './node-options.ts';
 import { formatConfchg, formatDelivery } from './node-output.ts';
 import { onStopSignal } from './stop-signal.ts';
 
@@ -25,7 +25,7 @@ const defaultGroups = ['evs'];
 interface NodeCommandFlags {
   readonly config?: string;
   readonly groups?: string;
-  readonly guarantee: string;
+  readonly guarantee?: GuaranteeName;
   readonly exitOnEof?: boolean;
   readonly debug?: boolean;
   readonly [flag: string]: unknown;
@@ -36,24 +36,18 @@ export function nodeCommand(): Command {
     .description('run one EVS node: print configuration changes and deliveries, multicast each stdin line to the joined groups')
     .option('--config <file>', 'JSON file with EvsNode option names (see docs/CLI.md); flags override its values')
     .option('--groups <list>', `groups to join, comma-separated (default: ${defaultGroups.join(',')})`)
-    .addOption(new Option('--guarantee <agreed|safe>', 'delivery guarantee of the lines sent from stdin').choices(['agreed', 'safe']).default('agreed'))
+    .addOption(new Option('--guarantee <guarantee>', 'delivery guarantee of the lines sent from stdin (default: agreed)').choices(guarantees))
     .option('--exit-on-eof', 'stop once stdin ends and the lines sent were delivered back (default: keep running)')
     .option('--debug', "print the protocol core's log lines to stderr (default: off)");
   addFlags(command, [...identityFlags, ...portFlags, ...transportFlags, ...cryptoFlags], 'Node:');
   addFlags(command, [...sizeFlags, ...threadFlags], 'Sizes and threads:');
   addFlags(command, totemFlags, 'Totem (corosync names; derived defaults as corosync derives them):');
-  command.optionsGroup('Other:');
   command.showHelpAfterError('(run `evs node --help` for every option)');
   return command.action(async (flags: NodeCommandFlags) => runNode(flags));
 }
 
-function groupsFrom(text: string): string[] {
-  const groups = text.split(',').map((g) => g.trim());
-  if (groups.some((g) => g.length === 0)) throw new UsageError(`--groups '${text}' has an empty group name; e.g. --groups evs,locks`);
-  return groups;
-}
-
 async function runNode(flags: NodeCommandFlags): Promise<void> {
+  const guarantee = flags.guarantee ?? 'agreed';
   let sources: OptionSources = { fromFlags: new Set(), configFile: flags.config ?? null, fromMembers: new Set() };
   const fail = (error: unknown): never => failAndExit('evs node', error, (e) => explainStartError(e, sources));
   let node: EvsNode;
@@ -67,7 +61,7 @@ async function runNode(flags: NodeCommandFlags): Promise<void> {
     const config = flags.config !== undefined ? readConfigFile(flags.config) : null;
     const mapped = startOptionsFrom(flags, nodeFlags, config?.options ?? {}, config?.path ?? null);
     sources = mapped.sources;
-    const groups = flags.groups !== undefined ? groupsFrom(flags.groups) : config?.groups ?? defaultGroups;
+    const groups = flags.groups !== undefined ? parseGroups(flags.groups) : config?.groups ?? defaultGroups;
     checkStartOptions(mapped);
     node = await EvsNode.start({ ...mapped.options, debug: flags.debug === true });
     handle = node.open();
@@ -78,12 +72,12 @@ async function runNode(flags: NodeCommandFlags): Promise<void> {
       throw new UsageError(`--groups: ${messageOf(error)}`);
     });
     const o = node.options;
-    console.log(`evs node ${o.nodeId}: bound ${node.address.address}:${node.address.port} (${o.transport}, ${o.crypto}, ${o.threads.layout} layout), joined ${groups.join(',')}; lines typed here go to ${groups.join(',')} (${flags.guarantee})`);
+    console.log(`evs node ${o.nodeId}: bound ${node.address.address}:${node.address.port} (${o.transport}, ${o.crypto}, ${o.threads.layout} layout), joined ${groups.join(',')}; lines typed here go to ${groups.join(',')} (${guarantee})`);
   } catch (error) {
     return fail(error);
   }
   node.on('error', (error) => failAndExit('evs node', new Error(`the node failed: ${error.message}`)));
-  const lines = sendLines(handle, node.nodeId, flags.guarantee as GuaranteeName);
+  const lines = sendLines(handle, node.nodeId, guarantee);
 
   let stopping: Promise<void> | null = null;
   stopNow = () => {
