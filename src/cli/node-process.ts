@@ -8,8 +8,10 @@
 import { EvsNode } from '../node.ts';
 import type { EvsHandle } from '../handle.ts';
 import { EvsError } from '../errors.ts';
-import { epochMs, readProbe, writeProbe } from './probe-payload.ts';
-import type { Notice, Reply, Report, Request } from './process-protocol.ts';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { epochMs, probeHeadBytes, readProbe, writeProbe } from './probe-payload.ts';
+import { measureEventLoop } from './bench/event-loop-probe.ts';
+import type { Notice, Reply, Report, Request, SendReply, WindowReply } from './process-protocol.ts';
 
 let node: EvsNode | null = null;
 let handle: EvsHandle | null = null;
@@ -60,6 +62,64 @@ function onDeliver(payload: Uint8Array): void {
   }
 }
 
+/** a payload buffer reused by every message of one send command: mcast copies it into the submit ring before resolving. */
+function probeBuffer(sizeBytes: number): Uint8Array {
+  return new Uint8Array(sizeBytes);
+}
+
+/** a send loop that never waits on its own gives the event loop a turn this often (deliveries, IPC). */
+const sendYieldMs = 10;
+
+/** probes as fast as back-pressure allows: tryMcast, and only when the queue is full an awaited mcast. */
+async function sendFor(h: EvsHandle, sender: number, durationMs: number, sizeBytes: number, guarantee: 'agreed' | 'safe'): Promise<SendReply> {
+  const payload = probeBuffer(sizeBytes);
+  const options = { guarantee };
+  const endMs = performance.now() + durationMs;
+  let sent = 0;
+  let yieldAtMs = performance.now() + sendYieldMs;
+  for (let now = performance.now(); now < endMs; now = performance.now()) {
+    writeProbe(payload, sender, ++sendCounter, epochMs());
+    if (h.tryMcastJoined(payload, options) !== 'ok') {
+      await h.mcastJoined(payload, options);
+      yieldAtMs = performance.now() + sendYieldMs;
+    } else if (now >= yieldAtMs) {
+      await yieldToLoop();
+      yieldAtMs = performance.now() + sendYieldMs;
+    }
+    sent++;
+  }
+  return { sent, counter: sendCounter };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function measureWindow(delayMs: number, durationMs: number): Promise<WindowReply> {
+  await sleep(delayMs);
+  const t0 = performance.now();
+  const [d0, b0] = [report.delivered, report.bytesDelivered];
+  await sleep(durationMs);
+  // count and time are read in the same turn, here in the receiving process: no IPC delay in the rate
+  const seconds = (performance.now() - t0) / 1000;
+  return { delivered: report.delivered - d0, bytesDelivered: report.bytesDelivered - b0, seconds };
+}
+
+async function measureCount(count: number, timeoutMs: number): Promise<WindowReply> {
+  const t0 = performance.now();
+  const [d0, b0] = [report.delivered, report.bytesDelivered];
+  await waitDelivered(d0 + count, timeoutMs);
+  return { delivered: report.delivered - d0, bytesDelivered: report.bytesDelivered - b0, seconds: (performance.now() - t0) / 1000 };
+}
+
+function waitDelivered(total: number, timeoutMs: number): Promise<void> {
+  if (report.delivered >= total) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new EvsError('ERR_EVS_TIMEOUT', `delivered ${report.delivered} of ${total} after ${timeoutMs} ms`)), timeoutMs);
+    deliveredWaiters.push({ total, resolve: () => { clearTimeout(timer); resolve(); } });
+  });
+}
+
 function need<T>(value: T | null, what: string): T {
   if (value === null) throw new EvsError('ERR_EVS_INVALID_ARGUMENT', `${what}: send 'start' first`);
   return value;
@@ -84,19 +144,31 @@ async function handleRequest(req: Request): Promise<unknown> {
     case 'send': {
       const h = need(handle, 'send');
       const id = need(node, 'send').nodeId;
+      const payload = probeBuffer(req.sizeBytes);
+      const options = { guarantee: req.guarantee };
       for (let i = 0; i < req.count; i++) {
-        const payload = new Uint8Array(req.sizeBytes);
         writeProbe(payload, id, ++sendCounter, epochMs());
-        await h.mcastJoined(payload, { guarantee: req.guarantee });
+        await h.mcastJoined(payload, options);
       }
-      return { counter: sendCounter };
+      return { sent: req.count, counter: sendCounter } satisfies SendReply;
+    }
+    case 'sendFor':
+      return sendFor(need(handle, 'sendFor'), need(node, 'sendFor').nodeId, req.durationMs, req.sizeBytes, req.guarantee);
+    case 'measureWindow':
+      return measureWindow(req.delayMs, req.durationMs);
+    case 'measureCount':
+      return measureCount(req.count, req.timeoutMs);
+    case 'eventLoop': {
+      const [d0, c0] = [report.delivered, report.confchgs];
+      const delay = await measureEventLoop(req.durationMs, req.burstMs, req.periodMs);
+      return { ...delay, delivered: report.delivered - d0, confchgs: report.confchgs - c0 };
     }
     case 'latency': {
       const h = need(handle, 'latency');
       const id = need(node, 'latency').nodeId;
       const latenciesMs: number[] = [];
+      const payload = probeBuffer(Math.max(req.sizeBytes, probeHeadBytes));
       for (let i = 0; i < req.count; i++) {
-        const payload = new Uint8Array(Math.max(req.sizeBytes, 16));
         const sentAt = epochMs();
         writeProbe(payload, id, ++sendCounter, sentAt);
         const delivered = new Promise<number>((resolve) => {
@@ -108,11 +180,7 @@ async function handleRequest(req: Request): Promise<unknown> {
       return latenciesMs;
     }
     case 'waitDelivered':
-      if (report.delivered >= req.total) return null;
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new EvsError('ERR_EVS_TIMEOUT', `delivered ${report.delivered} of ${req.total} after ${req.timeoutMs} ms`)), req.timeoutMs);
-        deliveredWaiters.push({ total: req.total, resolve: () => { clearTimeout(timer); resolve(); } });
-      });
+      await waitDelivered(req.total, req.timeoutMs);
       return null;
     case 'block': {
       const until = performance.now() + req.ms;
@@ -120,7 +188,7 @@ async function handleRequest(req: Request): Promise<unknown> {
       return null;
     }
     case 'report':
-      return { ...report, lastCounter: { ...report.lastCounter } } satisfies Report;
+      return { ...report, sent: sendCounter, lastCounter: { ...report.lastCounter } } satisfies Report;
     case 'stats':
       return need(node, 'stats').stats();
     case 'stop':

@@ -12,6 +12,21 @@ export type Request =
   | { readonly cmd: 'join'; readonly groups: string[] }
   /** send `count` probe messages of `sizeBytes` to the joined groups, each awaited (back-pressure). */
   | { readonly cmd: 'send'; readonly count: number; readonly sizeBytes: number; readonly guarantee: 'agreed' | 'safe' }
+  /**
+   * send probe messages of `sizeBytes` as fast as back-pressure allows for
+   * `durationMs` (one reused payload buffer); answers SendReply.
+   */
+  | { readonly cmd: 'sendFor'; readonly durationMs: number; readonly sizeBytes: number; readonly guarantee: 'agreed' | 'safe' }
+  /** deliveries in a window that opens `delayMs` after the request and lasts `durationMs`; answers WindowReply. */
+  | { readonly cmd: 'measureWindow'; readonly delayMs: number; readonly durationMs: number }
+  /** the time from the request until `count` more messages were delivered; answers WindowReply. */
+  | { readonly cmd: 'measureCount'; readonly count: number; readonly timeoutMs: number }
+  /**
+   * main-thread event-loop delay (perf_hooks.monitorEventLoopDelay) for
+   * `durationMs`, with the main thread busy for `burstMs` every `periodMs`
+   * (burstMs 0: no bursts); answers EventLoopReply.
+   */
+  | { readonly cmd: 'eventLoop'; readonly durationMs: number; readonly burstMs: number; readonly periodMs: number }
   /** one message in flight: send, wait for its self delivery, repeat; answers latencies in ms. */
   | { readonly cmd: 'latency'; readonly count: number; readonly sizeBytes: number; readonly guarantee: 'agreed' | 'safe' }
   /** resolves once `total` messages were delivered (or rejects after timeoutMs). */
@@ -23,6 +38,8 @@ export type Request =
   | { readonly cmd: 'stop' };
 
 export interface Report {
+  /** probe messages this node sent (its probe counter): the sum over nodes is what each node must deliver. */
+  readonly sent: number;
   readonly delivered: number;
   readonly bytesDelivered: number;
   /** FNV-1a over (sender, counter) of every delivery in order: equal digests = same sequence. */
@@ -44,6 +61,31 @@ export type Reply = { readonly id: number; readonly ok: true; readonly value: un
 export type Notice =
   | { readonly ev: 'confchg'; readonly atMs: number; readonly change: EvsConfchg }
   | { readonly ev: 'error'; readonly error: { code: string; message: string } };
+
+export interface SendReply {
+  /** messages sent by this command. */
+  readonly sent: number;
+  /** the node's probe counter after the last one (all probes it ever sent). */
+  readonly counter: number;
+}
+
+export interface WindowReply {
+  readonly delivered: number;
+  readonly bytesDelivered: number;
+  /** the window's length as measured in the node process. */
+  readonly seconds: number;
+}
+
+export interface EventLoopReply {
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly meanMs: number;
+  /** deliveries and configuration changes during the measurement. */
+  readonly delivered: number;
+  readonly confchgs: number;
+  readonly seconds: number;
+}
 
 export type StartReply = { readonly membership: Membership; readonly address: { address: string; port: number } };
 export type StatsReply = EvsNodeStats;

@@ -1,0 +1,27 @@
+/** One-line descriptions of a run's configuration: the table's header and the charts' titles. */
+import type { ResolvedOptions } from '../../options.ts';
+import { receiverOf, type BenchConfig } from './bench-config.ts';
+
+export function placementText(config: BenchConfig): string {
+  const where = config.netns === null ? '' : ` in netns ${config.netns.join(',')}`;
+  return `${config.nodes} nodes (${config.transport}, ${config.addresses[0]}..${config.addresses.at(-1)}${where})`;
+}
+
+export function protocolText(config: BenchConfig, r: ResolvedOptions): string {
+  const t = r.totem;
+  return `${config.crypto ? 'AES-256-GCM' : 'no crypto'}, token ${t.tokenMs} ms, consensus ${t.consensusMs} ms, ` +
+    `window ${t.windowSize}, max messages ${t.maxMessages}, netmtu ${r.netmtu}`;
+}
+
+export function threadsText(r: ResolvedOptions): string {
+  return `layout ${r.threads.layout}, ${r.threads.cryptoThreads} crypto threads`;
+}
+
+export function loadText(config: BenchConfig): string {
+  const senders = config.senders === 'one' ? 'one sender (node 1)' : `${config.nodes} senders`;
+  const length = config.load.kind === 'duration'
+    ? `${config.load.durationMs / 1000} s per size after ${config.warmupMs / 1000} s warm-up`
+    : `${config.load.count} messages per sender per size`;
+  const runs = config.runs > 1 ? `, median of ${config.runs} runs` : '';
+  return `${senders}, ${config.guarantee}, ${length}${runs}; TP/s counted at node ${receiverOf(config)}`;
+}
