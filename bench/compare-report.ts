@@ -360,7 +360,11 @@ function series(metric: (side: Side) => number): ChartSeries[] {
 const renderChart = await loadRenderChart();
 const written = ['compare.json', 'compare.md'];
 if (renderChart !== undefined) {
-  const subtitle = [`corosync ${String(facts.corosyncPackage ?? '')} knet aes256+sha256 vs ${evsLine}`, `${factsLine()}`];
+  const f = facts as Record<string, unknown>;
+  const subtitle = [
+    `corosync ${String(f.corosyncPackage ?? '?')} knet aes256+sha256, SCHED_RR  vs  evs ${String(f.evsCommit ?? '?')} ${[...evsSettings].join('; ')}`,
+    `${String(f.nproc ?? '?')} cores shared, kernel ${String(f.kernel ?? '?')}, node ${String(f.node ?? '?')}; median of ${String(reps)} run(s); ${String(f.date ?? '')}`,
+  ];
   writeFileSync(join(dir, 'compare.svg'), renderChart(series((s) => s.mbPerSec), {
     title: 'payload MB/s delivered at node 2, agreed order, 3 nodes', subtitle, xLabel: 'message size (bytes)', yLabel: 'MB/s (10^6 B)',
   }));
