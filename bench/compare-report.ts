@@ -15,7 +15,8 @@
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { pathToFileURL } from 'node:url';
+import { renderChart, type ChartSeries } from '../src/cli/bench/chart.ts';
+import type { BenchPoint, LatencyPoint, ThroughputPoint } from '../src/cli/bench/points.ts';
 
 type Senders = 'one' | 'all';
 interface Spread { median: number; min: number; max: number; n: number; runs: number[] }
@@ -114,51 +115,32 @@ function corosyncLat(): LatSide | undefined {
 
 // ---------------------------------------------------------------- evs
 
-/** Every object in a JSON tree (evs bench's file layout may nest its points). */
-function* objects(v: unknown): Generator<Record<string, unknown>> {
-  if (Array.isArray(v)) for (const x of v) yield* objects(x);
-  else if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    yield o;
-    for (const x of Object.values(o)) yield* objects(x);
-  }
-}
+/** One `<mode>.json` that evs bench wrote (src/cli/bench/results-file.ts): its points and its agreement verdict. */
+interface EvsResults { mode: string; agreement?: { ok: boolean }; points: BenchPoint[] }
+
+const evsDocs: EvsResults[] = walkJson(join(dir, 'evs')).map((f) => JSON.parse(readFileSync(f, 'utf8')) as EvsResults)
+  .filter((d) => d !== null && typeof d === 'object' && Array.isArray(d.points));
 
 /** evs's thread layout and crypto as its points report them (printed once). */
 const evsSettings = new Set<string>();
-function noteSetting(o: Record<string, unknown>): void {
-  const crypto = o.crypto === true ? 'AES-256-GCM' : o.crypto === false ? 'crypto off' : undefined;
-  const parts = [o.layout !== undefined ? `layout ${String(o.layout)}` : undefined,
-    o.cryptoThreads !== undefined ? `crypto threads ${String(o.cryptoThreads)}` : undefined, crypto];
-  const text = parts.filter((x) => x !== undefined).join(', ');
-  if (text !== '') evsSettings.add(text);
+function noteSetting(p: ThroughputPoint | LatencyPoint): void {
+  evsSettings.add(`layout ${p.layout}, ${p.cryptoThreads} crypto threads, ${p.crypto ? 'AES-256-GCM' : 'crypto off'}`);
 }
 
-/** every JSON file evs bench wrote, and its agreement verdict (all nodes delivered the same order). */
-const evsJson = walkJson(join(dir, 'evs')).map((f) => {
-  const doc = JSON.parse(readFileSync(f, 'utf8')) as unknown;
-  const agreement = (doc as { agreement?: { ok?: unknown } } | null)?.agreement;
-  return { doc, agreementOk: typeof agreement?.ok === 'boolean' ? agreement.ok : undefined };
-});
-
-/** evs bench throughput points: {sizeBytes, senders, msgsPerSec, runs?: number[], guarantee, ...}. */
+/** throughput points of one size and sender mode, every run of every file (bench/compare runs evs bench once per rep). */
 function evsTput(size: number, senders: Senders): Side | undefined {
   const runs: number[] = [];
   let docs = 0;
   let violating = 0;
-  for (const { doc, agreementOk } of evsJson) {
-    let found = false;
-    for (const o of objects(doc)) {
-      if (o.sizeBytes !== size || o.senders !== senders || typeof o.msgsPerSec !== 'number') continue;
-      if (o.guarantee !== undefined && o.guarantee !== 'agreed') continue;
-      const rr = Array.isArray(o.runs) && o.runs.every((x) => typeof x === 'number') ? (o.runs as number[]) : [o.msgsPerSec];
-      runs.push(...rr);
-      noteSetting(o);
-      found = true;
-    }
-    if (found) {
-      docs++;
-      if (agreementOk === false) violating++;
+  for (const d of evsDocs) {
+    const points = d.points.filter((p): p is ThroughputPoint =>
+      (p.mode === 'throughput' || p.mode === 'sweep') && p.sizeBytes === size && p.senders === senders && p.guarantee === 'agreed');
+    if (points.length === 0) continue;
+    docs++;
+    if (d.agreement?.ok === false) violating++;
+    for (const p of points) {
+      runs.push(...(p.runs.length > 0 ? p.runs : [p.msgsPerSec]));
+      noteSetting(p);
     }
   }
   if (runs.length === 0) return undefined;
@@ -168,29 +150,17 @@ function evsTput(size: number, senders: Senders): Side | undefined {
   return side;
 }
 
-/** evs bench latency points: {mode: 'latency', sizeBytes, samples, p50Us, p99Us, ...}, one per run (bench/compare runs it once per rep). */
+/** latency points (medians over that file's runs; bench/compare asks for one run per file). */
 function evsLat(): LatSide | undefined {
-  const p50: number[] = [];
-  const p99: number[] = [];
-  let size = 0;
-  let samples: number | undefined;
-  for (const { doc } of evsJson) {
-    for (const o of objects(doc)) {
-      const a = o.p50Us;
-      const b = o.p99Us;
-      if (o.mode !== 'latency' || typeof a !== 'number' || typeof b !== 'number') continue;
-      if (o.guarantee !== undefined && o.guarantee !== 'agreed') continue;
-      p50.push(a);
-      p99.push(b);
-      noteSetting(o);
-      if (typeof o.sizeBytes === 'number') size = o.sizeBytes;
-      if (typeof o.samples === 'number') samples = o.samples;
-    }
-  }
-  if (p50.length === 0) return undefined;
-  const side: LatSide = { sizeBytes: size, p50Us: spread(p50), p99Us: spread(p99) };
-  if (samples !== undefined) side.samples = samples;
-  return side;
+  const points = evsDocs.flatMap((d) => d.points).filter((p): p is LatencyPoint => p.mode === 'latency' && p.guarantee === 'agreed');
+  if (points.length === 0) return undefined;
+  points.forEach(noteSetting);
+  return {
+    sizeBytes: points[0]!.sizeBytes,
+    p50Us: spread(points.map((p) => p.p50Us)),
+    p99Us: spread(points.map((p) => p.p99Us)),
+    samples: spread(points.map((p) => p.samples)).median,
+  };
 }
 
 // ---------------------------------------------------------------- merge
@@ -331,17 +301,7 @@ writeFileSync(join(dir, 'compare.md'), md);
 
 // ---------------------------------------------------------------- chart
 
-/** The charts are drawn by evs bench's renderChart (src/cli/bench/chart.ts): corosync's lines and evs's. */
-interface ChartSeries { label: string; points: { x: number; y: number }[]; color?: string; dashed?: boolean }
-interface ChartOptions { title: string; subtitle?: string[]; xLabel: string; yLabel: string; xScale?: 'log' | 'linear' }
-type RenderChart = (series: ChartSeries[], options: ChartOptions) => string;
-
-async function loadRenderChart(): Promise<RenderChart | undefined> {
-  const mod = resolve(import.meta.dirname, '../src/cli/bench/chart.ts');
-  if (!existsSync(mod)) return undefined;
-  return ((await import(pathToFileURL(mod).href)) as { renderChart?: RenderChart }).renderChart;
-}
-
+/** The charts: evs bench's renderChart (src/cli/bench/chart.ts) with corosync's lines and evs's. */
 const colors = { corosync: '#D55E00', evs: '#0072B2' } as const;
 function series(metric: (side: Side) => number): ChartSeries[] {
   return (['corosync', 'evs'] as const).flatMap((side) =>
@@ -357,9 +317,8 @@ function series(metric: (side: Side) => number): ChartSeries[] {
   );
 }
 
-const renderChart = await loadRenderChart();
 const written = ['compare.json', 'compare.md'];
-if (renderChart !== undefined) {
+{
   const f = facts as Record<string, unknown>;
   const subtitle = [
     `corosync ${String(f.corosyncPackage ?? '?')} knet aes256+sha256, SCHED_RR  vs  evs ${String(f.evsCommit ?? '?')} ${[...evsSettings].join('; ')}`,
@@ -373,4 +332,4 @@ if (renderChart !== undefined) {
   }));
   written.push('compare.svg (MB/s)', 'compare-msgs.svg');
 }
-console.log(`\nwritten in ${dir}: ${written.join(', ')}${renderChart === undefined ? ' (no chart: src/cli/bench/chart.ts not found)' : ''}`);
+console.log(`\nwritten in ${dir}: ${written.join(', ')}`);
