@@ -19,7 +19,7 @@ export interface Evs {
   readonly pid: number;
   readonly stdout: string[];
   readonly stderr: string[];
-  /** exit code, or 128 + signal number style text for a signal. */
+  /** the exit code, or the signal's name if a signal ended it. */
   readonly exited: Promise<number | string>;
   /** resolves with the index of the first stdout line matching, waiting up to timeoutMs. */
   waitLine(match: RegExp | ((lines: readonly string[]) => boolean), timeoutMs?: number): Promise<void>;

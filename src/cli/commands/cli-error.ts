@@ -6,6 +6,7 @@
  *      is wrong (nothing was started)
  *   1  the node failed while running (bind refused, a worker died, ...)
  */
+import type { CommanderError } from 'commander';
 import { EvsError } from '../../errors.ts';
 
 export const exitUsage = 2;
@@ -18,6 +19,11 @@ export class UsageError extends Error {
 
 /** error codes that mean the configuration is wrong, not that running failed. */
 const configurationCodes = /^ERR_EVS_(INVALID_OPTION|KEY_FILE_|KEY_SIZE|STATE_FILE_)/;
+
+/** for commander's exitOverride: a bad flag exits 2 (commander's own is 1), --help 0. */
+export function exitOnCommanderError(error: CommanderError): never {
+  process.exit(error.exitCode === 0 ? 0 : exitUsage);
+}
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof UsageError) return exitUsage;

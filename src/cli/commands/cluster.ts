@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { generateClusterKey, writeKeyFile } from '../../runtime/crypto/keyfile.ts';
 import { optionDefaults } from '../../options.ts';
-import { UsageError, failAndExit } from './cli-error.ts';
+import { UsageError, exitOnCommanderError, failAndExit } from './cli-error.ts';
 import { keyBytesDefault } from './keygen.ts';
 import { addFlags, attributeOf, flagName, guarantees, portFlags, threadFlags, totemFlags, type FlagSpec } from './node-flags.ts';
 import { killChildren, spawnNodeChild, stopChildren, type NodeChild } from './node-child.ts';
@@ -50,7 +50,7 @@ export function clusterCommand(): Command {
     .addOption(new Option('--guarantee <guarantee>', 'delivery guarantee of the lines typed (default: agreed)').choices(guarantees));
   addFlags(command, [...clusterPortFlags, ...threadFlags], 'Every node:');
   addFlags(command, totemFlags, 'Totem (corosync names; derived defaults as corosync derives them):');
-  command.showHelpAfterError('(run `evs cluster --help` for every option)');
+  command.showHelpAfterError('(run `evs cluster --help` for every option)').exitOverride(exitOnCommanderError);
   return command.action(async (flags: ClusterFlags) => runCluster(flags));
 }
 

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { clusterKeyBytesMax, clusterKeyBytesMin } from '../../runtime/crypto/cipher.ts';
 import { generateClusterKey, writeKeyFile } from '../../runtime/crypto/keyfile.ts';
 import { EvsError } from '../../errors.ts';
-import { UsageError, failAndExit } from './cli-error.ts';
+import { UsageError, exitOnCommanderError, failAndExit } from './cli-error.ts';
 import { numberOrText } from './node-options.ts';
 
 export const keyFileDefault = './evs.key';
@@ -29,6 +29,7 @@ export function keygenCommand(): Command {
     .option('--bytes <n>', `key length in bytes, ${clusterKeyBytesMin}..${clusterKeyBytesMax} (default: ${keyBytesDefault})`)
     .option('--force', 'replace an existing file (default: refuse)')
     .showHelpAfterError('(run `evs keygen --help` for every option)')
+    .exitOverride(exitOnCommanderError)
     .action((flags: KeygenFlags) => {
       try {
         keygen(flags);

@@ -11,7 +11,7 @@ import { Command, Option } from 'commander';
 import { createInterface } from 'node:readline';
 import { EvsNode } from '../../node.ts';
 import type { EvsHandle, GuaranteeName } from '../../handle.ts';
-import { UsageError, failAndExit, messageOf } from './cli-error.ts';
+import { UsageError, exitOnCommanderError, failAndExit, messageOf } from './cli-error.ts';
 import { readConfigFile } from './config-file.ts';
 import {
   addFlags, cryptoFlags, guarantees, identityFlags, nodeFlags, portFlags, sizeFlags, threadFlags, totemFlags, transportFlags,
@@ -42,7 +42,7 @@ export function nodeCommand(): Command {
   addFlags(command, [...identityFlags, ...portFlags, ...transportFlags, ...cryptoFlags], 'Node:');
   addFlags(command, [...sizeFlags, ...threadFlags], 'Sizes and threads:');
   addFlags(command, totemFlags, 'Totem (corosync names; derived defaults as corosync derives them):');
-  command.showHelpAfterError('(run `evs node --help` for every option)');
+  command.showHelpAfterError('(run `evs node --help` for every option)').exitOverride(exitOnCommanderError);
   return command.action(async (flags: NodeCommandFlags) => runNode(flags));
 }
 
