@@ -241,6 +241,14 @@ function factsLine(): string {
 }
 
 const reps = facts.reps ?? '?';
+
+/** lock-times.txt: "<part> <waited s> <held s>" per timed part. */
+const lockLines = existsSync(join(dir, 'lock-times.txt'))
+  ? readFileSync(join(dir, 'lock-times.txt'), 'utf8').split('\n').map((l) => l.split(' ')).filter((f) => f.length === 3)
+  : [];
+const lockLine = lockLines.length === 0 ? '' :
+  `timed parts: ${lockLines.length}, waited ${fmt(lockLines.reduce((a, f) => a + Number(f[1]), 0))} s for ${'/tmp/bench.lock'}, ` +
+  `measured ${fmt(lockLines.reduce((a, f) => a + Number(f[2]), 0))} s holding it`;
 const checkLegend = "corosync check (the anchors' summarize.py): empty = all 3 nodes delivered the same messages in the same order with no FIFO gap; " +
   "partial = a node was still delivering its backlog when the 3 s tail ended (totals differ, so the order could not be compared; not a failure). " +
   "evs check: evs bench's own agreement check after each run; empty = every node delivered the same messages in the same order.";
@@ -258,6 +266,7 @@ const text = [
   `machine: ${factsLine()}`,
   evsLine,
   ...evsDescribed.map((l) => `  ${l}`),
+  ...(lockLine === '' ? [] : [lockLine]),
   '',
   'throughput, msgs/s delivered (corosync: at node 2 in the 5 s window; median [min–max] over runs)',
   textTable(tputHead, tputTable(), tputAlign),
@@ -277,6 +286,7 @@ const md = [
   `Machine: ${factsLine()}. Both sides share the same cores; corosync runs SCHED_RR prio 99 (its default).`,
   '',
   `${evsLine}.`,
+  ...(lockLine === '' ? [] : ['', `${lockLine}.`]),
   ...(evsDescribed.length > 0 ? ['', 'evs bench described its runs as:', '', ...evsDescribed.map((l) => `    ${l}`)] : []),
   '',
   '## Throughput',
