@@ -91,6 +91,17 @@ async function sendFor(h: EvsHandle, sender: number, durationMs: number, sizeByt
   return { sent, counter: sendCounter };
 }
 
+/** one probe sent and waited for until this node delivers it: the time between, in ms. */
+async function selfDeliveryMs(h: EvsHandle, id: number, payload: Uint8Array, options: { guarantee: 'agreed' | 'safe' }): Promise<number> {
+  const sentAt = epochMs();
+  writeProbe(payload, id, ++sendCounter, sentAt);
+  const delivered = new Promise<number>((resolve) => {
+    selfWaiter = { counter: sendCounter, resolve };
+  });
+  await h.mcastJoined(payload, options);
+  return (await delivered) - sentAt;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -166,17 +177,12 @@ async function handleRequest(req: Request): Promise<unknown> {
     case 'latency': {
       const h = need(handle, 'latency');
       const id = need(node, 'latency').nodeId;
-      const latenciesMs: number[] = [];
       const payload = probeBuffer(Math.max(req.sizeBytes, probeHeadBytes));
-      for (let i = 0; i < req.count; i++) {
-        const sentAt = epochMs();
-        writeProbe(payload, id, ++sendCounter, sentAt);
-        const delivered = new Promise<number>((resolve) => {
-          selfWaiter = { counter: sendCounter, resolve };
-        });
-        await h.mcastJoined(payload, { guarantee: req.guarantee });
-        latenciesMs.push((await delivered) - sentAt);
-      }
+      const options = { guarantee: req.guarantee };
+      const warmEndMs = performance.now() + (req.warmupMs ?? 0);
+      while (performance.now() < warmEndMs) await selfDeliveryMs(h, id, payload, options);
+      const latenciesMs: number[] = [];
+      for (let i = 0; i < req.count; i++) latenciesMs.push(await selfDeliveryMs(h, id, payload, options));
       return latenciesMs;
     }
     case 'waitDelivered':

@@ -27,8 +27,11 @@ export type Request =
    * (burstMs 0: no bursts); answers EventLoopReply.
    */
   | { readonly cmd: 'eventLoop'; readonly durationMs: number; readonly burstMs: number; readonly periodMs: number }
-  /** one message in flight: send, wait for its self delivery, repeat; answers latencies in ms. */
-  | { readonly cmd: 'latency'; readonly count: number; readonly sizeBytes: number; readonly guarantee: 'agreed' | 'safe' }
+  /**
+   * one message in flight: send, wait for its self delivery, repeat; answers
+   * latencies in ms. The first `warmupMs` (default 0) of them are not kept.
+   */
+  | { readonly cmd: 'latency'; readonly count: number; readonly sizeBytes: number; readonly guarantee: 'agreed' | 'safe'; readonly warmupMs?: number }
   /** resolves once `total` messages were delivered (or rejects after timeoutMs). */
   | { readonly cmd: 'waitDelivered'; readonly total: number; readonly timeoutMs: number }
   /** keep the main thread busy (a synchronous loop) for `ms`. */

@@ -23,17 +23,13 @@ export const defaultSizesBytes: Readonly<Record<BenchMode, readonly number[]>> =
   eventloop: [100],
 };
 
-/** the bench's own timer choice: a 300 ms token as given, so a lost token costs little; the rest is the library's. */
-export const benchTokenMs = 300;
-export const benchTokenCoefficientMs = 0;
-
 const messageBytesLimit = 64 * 1024 * 1024;
 
 interface RawOptions {
   nodes: number; sizes?: number[]; senders: 'one' | 'all'; guarantee: 'agreed' | 'safe';
   duration: number; count?: number; warmup: number; runs?: number; samples: number; crypto: boolean;
   transport: 'udpu' | 'udp'; mcastAddr: string; port: number; layout?: 'split' | 'single'; cryptoThreads?: number;
-  tokenMs: number; tokenCoefficientMs: number; consensusMs?: number; joinMs?: number; windowSize?: number;
+  tokenMs?: number; tokenCoefficientMs?: number; consensusMs?: number; joinMs?: number; windowSize?: number;
   maxMessages?: number; netmtu?: number; addresses?: string[]; netns?: string[]; out: string; progress?: boolean;
   burstMs: number; burstPeriodMs: number; chart: 'msgs' | 'mb';
 }
@@ -66,9 +62,9 @@ function options(): Option[] {
       .choices(['split', 'single']), lib(optionDefaults.layout)),
     described(new Option('--crypto-threads <n>', 'AES-GCM pool threads, 0: inline in the network worker').argParser(integerIn(0, 16)),
       lib(optionDefaults.cryptoThreads)),
-    new Option('--token-ms <ms>', 'token loss timeout, in ms').default(benchTokenMs).argParser(integerIn(30, 600_000)),
-    new Option('--token-coefficient-ms <ms>', 'token timeout added per node beyond two, in ms').default(benchTokenCoefficientMs)
-      .argParser(integerIn(0, 600_000)),
+    described(new Option('--token-ms <ms>', 'token loss timeout, in ms').argParser(integerIn(30, 600_000)), lib(totemDefaults.tokenMs)),
+    described(new Option('--token-coefficient-ms <ms>', 'token timeout added per node beyond two, in ms').argParser(integerIn(0, 600_000)),
+      lib(totemDefaults.tokenCoefficientMs)),
     described(new Option('--consensus-ms <ms>', 'consensus timeout, in ms').argParser(integerIn(30, 600_000)), "the library's, 1.2 × token"),
     described(new Option('--join-ms <ms>', 'JOIN resend period, in ms').argParser(integerIn(30, 600_000)), lib(totemDefaults.joinMs)),
     described(new Option('--window-size <messages>', 'messages per token rotation, ring-wide').argParser(integerIn(1, 1e6)), lib(totemDefaults.windowSize)),
@@ -88,7 +84,8 @@ function options(): Option[] {
 
 function toConfig(mode: BenchMode, o: RawOptions): BenchConfig {
   const totem = {
-    tokenMs: o.tokenMs, tokenCoefficientMs: o.tokenCoefficientMs,
+    ...(o.tokenMs === undefined ? {} : { tokenMs: o.tokenMs }),
+    ...(o.tokenCoefficientMs === undefined ? {} : { tokenCoefficientMs: o.tokenCoefficientMs }),
     ...(o.consensusMs === undefined ? {} : { consensusMs: o.consensusMs }),
     ...(o.joinMs === undefined ? {} : { joinMs: o.joinMs }),
     ...(o.windowSize === undefined ? {} : { windowSize: o.windowSize }),

@@ -21,6 +21,8 @@ export interface ThroughputPoint {
   /** 1 MB = 1,000,000 bytes, as evsbench counts. */
   readonly mbPerSec: number;
   readonly runs: readonly number[];
+  /** configuration changes seen at any node during the point's runs: 0 in a steady state. */
+  readonly configurationChanges: number;
 }
 
 export interface LatencyPoint {

@@ -28,7 +28,11 @@ export function resultsDocument(config: BenchConfig, result: ModeResult, times: 
     host: { hostname: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', node: process.version, platform: process.platform },
     config,
     resolvedNodeOptions: result.resolved,
-    agreement: { ok: violations.length === 0, checks: result.checks.length, violations },
+    agreement: {
+      ok: violations.length === 0, checks: result.checks.length, violations,
+      configurationChanges: result.checks.reduce((n, c) => n + c.configurationChanges, 0),
+      disturbances: result.checks.flatMap((c) => c.disturbances),
+    },
     points: result.points,
   };
 }

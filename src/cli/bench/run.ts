@@ -9,24 +9,32 @@ import { BenchOutput } from './progress.ts';
 import { writeResults } from './results-file.ts';
 import { interruption } from './session.ts';
 import { runThroughput } from './throughput-mode.ts';
+import { runLatency } from './latency-mode.ts';
+import { runFailover } from './failover-mode.ts';
+import { runEventLoop } from './eventloop-mode.ts';
+import { runSweep } from './sweep-mode.ts';
 
 type ModeRunner = (config: BenchConfig, output: BenchOutput) => Promise<ModeResult>;
 
-const notYet: ModeRunner = (config) => Promise.reject(new Error(`mode ${config.mode} is not built yet`));
-
 const runners: Readonly<Record<BenchMode, ModeRunner>> = {
   throughput: runThroughput,
-  latency: notYet,
-  failover: notYet,
-  eventloop: notYet,
-  sweep: notYet,
+  latency: runLatency,
+  failover: runFailover,
+  eventloop: runEventLoop,
+  sweep: runSweep,
 };
 
 function verdict(result: ModeResult, output: BenchOutput): boolean {
   const violations = result.checks.flatMap((c) => c.violations);
+  for (const d of result.checks.flatMap((c) => c.disturbances)) output.note(`! ${d}`);
+  const disturbed = result.checks.some((c) => c.disturbances.length > 0);
+  if (violations.length === 0 && disturbed) {
+    output.line(`# agreement: ${result.checks.length} checks, no damaged payload; the ring re-formed during the run, so order and counts could not all be compared (see stderr)`);
+    return true;
+  }
   if (violations.length === 0) {
     const delivered = Math.max(0, ...result.checks.map((c) => c.delivered));
-    output.line(`# agreement: ${result.checks.length} checks, every node delivered the same sequence (${delivered} messages), FIFO, intact`);
+    output.line(`# agreement: ${result.checks.length} checks, every checked node delivered the same sequence (${delivered} messages), FIFO, intact`);
     return true;
   }
   output.note('');

@@ -7,7 +7,8 @@
  */
 import { ProcessCluster } from '../process-cluster.ts';
 import type { BenchConfig } from './bench-config.ts';
-import { clusterOptionsOf, type ThreadChoice } from './cluster-options.ts';
+import { markFormed } from './agreement-check.ts';
+import { clusterOptionsOf, resolvedNodeOptions, type ThreadChoice } from './cluster-options.ts';
 
 export const benchGroup = 'bench';
 
@@ -50,6 +51,8 @@ export async function withCluster<T>(config: BenchConfig, threads: ThreadChoice,
     await cluster.start();
     await cluster.waitRing(ids, ringFormTimeoutMs);
     await Promise.all(ids.map((id) => cluster.join(id, [benchGroup])));
+    const { tokenMs, consensusMs } = resolvedNodeOptions(config, threads).totem;
+    markFormed(cluster, tokenMs, consensusMs);
     return await measure(cluster);
   } finally {
     await cluster.stop();

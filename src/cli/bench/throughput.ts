@@ -68,17 +68,23 @@ export async function measurePoint(
   cluster: ProcessCluster, config: BenchConfig, sizeBytes: number, setting: PointSetting, output: BenchOutput, checks: AgreementCheck[],
 ): Promise<ThroughputPoint> {
   const measures: RunMeasure[] = [];
+  let configurationChanges = 0;
   for (let run = 0; run < config.runs; run++) {
     measures.push(await measureRun(cluster, config, sizeBytes));
-    checks.push(await checkAgreement(cluster, nodeIdsOf(config)));
+    const check = await checkAgreement(cluster, nodeIdsOf(config));
+    checks.push(check);
+    configurationChanges += check.configurationChanges;
     output.advance(`${formatSize(sizeBytes)} run ${run + 1}`);
+  }
+  if (configurationChanges > 0) {
+    output.note(`! ${formatSize(sizeBytes)}: ${configurationChanges} configuration changes during this point (a token lost?): not a steady-state rate`);
   }
   const rates = measures.map((m) => m.writes / m.seconds);
   const mid = measures[medianIndex(rates)]!;
   return {
     ...setting, sizeBytes, senders: config.senders, guarantee: config.guarantee, crypto: config.crypto,
     writes: mid.writes, seconds: mid.seconds, msgsPerSec: mid.writes / mid.seconds,
-    mbPerSec: (mid.writes * sizeBytes) / mid.seconds / 1e6, runs: rates,
+    mbPerSec: (mid.writes * sizeBytes) / mid.seconds / 1e6, runs: rates, configurationChanges,
   };
 }
 
