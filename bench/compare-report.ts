@@ -116,7 +116,7 @@ function corosyncLat(): LatSide | undefined {
 // ---------------------------------------------------------------- evs
 
 /** One `<mode>.json` that evs bench wrote (src/cli/bench/results-file.ts): its points and its agreement verdict. */
-interface EvsResults { mode: string; agreement?: { ok: boolean }; points: BenchPoint[] }
+interface EvsResults { mode: string; agreement?: { ok: boolean; disturbances?: string[] }; points: BenchPoint[] }
 
 const evsDocs: EvsResults[] = walkJson(join(dir, 'evs')).map((f) => JSON.parse(readFileSync(f, 'utf8')) as EvsResults)
   .filter((d) => d !== null && typeof d === 'object' && Array.isArray(d.points));
@@ -132,6 +132,7 @@ function evsTput(size: number, senders: Senders): Side | undefined {
   const runs: number[] = [];
   let docs = 0;
   let violating = 0;
+  let confchgs = 0;
   for (const d of evsDocs) {
     const points = d.points.filter((p): p is ThroughputPoint =>
       (p.mode === 'throughput' || p.mode === 'sweep') && p.sizeBytes === size && p.senders === senders && p.guarantee === 'agreed');
@@ -140,13 +141,18 @@ function evsTput(size: number, senders: Senders): Side | undefined {
     if (d.agreement?.ok === false) violating++;
     for (const p of points) {
       runs.push(...(p.runs.length > 0 ? p.runs : [p.msgsPerSec]));
+      confchgs += p.configurationChanges ?? 0; // absent in files written before evs bench counted them
       noteSetting(p);
     }
   }
   if (runs.length === 0) return undefined;
   const s = spread(runs);
   const side: Side = { msgsPerSec: s, mbPerSec: (s.median * size) / 1e6 };
-  if (violating > 0) side.note = `agreement VIOLATION in ${violating}/${docs} runs`;
+  const notes = [
+    ...(violating > 0 ? [`agreement VIOLATION in ${violating}/${docs} runs`] : []),
+    ...(confchgs > 0 ? [`ring re-formed (${confchgs} configuration changes): not steady state`] : []),
+  ];
+  if (notes.length > 0) side.note = notes.join('; ');
   return side;
 }
 
@@ -251,7 +257,7 @@ const lockLine = lockLines.length === 0 ? '' :
   `measured ${fmt(lockLines.reduce((a, f) => a + Number(f[2]), 0))} s holding it`;
 const checkLegend = "corosync check (the anchors' summarize.py): empty = all 3 nodes delivered the same messages in the same order with no FIFO gap; " +
   "partial = a node was still delivering its backlog when the 3 s tail ended (totals differ, so the order could not be compared; not a failure). " +
-  "evs check: evs bench's own agreement check after each run; empty = every node delivered the same messages in the same order.";
+  "evs check: evs bench's own agreement check after each run; empty = every node delivered the same messages in the same order and the ring never re-formed.";
 const header = `bench/compare: corosync (knet, aes256+sha256, SCHED_RR) vs evs bench, 3 nodes in csb-n1..3, agreed order, ${String(reps)} run(s) per point`;
 /** evs bench's own description of each run (its first stdout line, "# evs bench <mode>: ..."), from the logs bench/compare kept. */
 const evsDescribed = [...new Set(
