@@ -10,6 +10,7 @@ import { isIPv4 } from 'node:net';
 import { invalidOption } from './errors.ts';
 import { messageBytesMaxDefault } from './limits.ts';
 import { deriveTotemConfig, totemConfigProblem, type TotemConfig, type TotemTimings } from './protocol/config.ts';
+import { interfaceMtuBytes } from './runtime/network/interface-mtu.ts';
 
 export interface MemberOption {
   readonly nodeId: number;
@@ -66,7 +67,11 @@ export interface EvsNodeOptions {
   readonly crypto?: 'aes-256-gcm' | 'none';
   /** where the ring seq is persisted (ringid_<nodeId>). */
   readonly stateDir: string;
-  /** bytes of a datagram including IP/UDP headers and AEAD overhead. */
+  /**
+   * bytes of a datagram including IP/UDP headers and AEAD overhead. Default:
+   * the MTU of bindAddr's interface (65535 on loopback, 1500 on Ethernet),
+   * 1500 when unknown.
+   */
   readonly netmtu?: number;
   readonly sendBufferBytes?: number;
   readonly recvBufferBytes?: number;
@@ -283,7 +288,7 @@ export function resolveOptions(o: EvsNodeOptions): ResolvedOptions {
       ttl: o.mcastTtl === undefined ? optionDefaults.mcastTtl : integer('mcastTtl', o.mcastTtl, 0, 255),
     };
   }
-  const netmtu = o.netmtu === undefined ? optionDefaults.netmtu : integer('netmtu', o.netmtu, 576, 65535);
+  const netmtu = o.netmtu === undefined ? defaultNetmtu(bindAddr) : integer('netmtu', o.netmtu, 576, 65535);
   const messageBytesMax = o.messageBytesMax === undefined ? optionDefaults.messageBytesMax
     : integer('messageBytesMax', o.messageBytesMax, 1, 64 * 1024 * 1024);
   const queueBytesMax = o.queueBytesMax === undefined ? 4 * messageBytesMax
@@ -307,3 +312,7 @@ export function resolveOptions(o: EvsNodeOptions): ResolvedOptions {
   };
 }
 
+/** the MTU of bindAddr's interface, capped at the largest IPv4 datagram; 1500 when unknown. */
+function defaultNetmtu(bindAddr: string): number {
+  return Math.min(65535, Math.max(576, interfaceMtuBytes(bindAddr) ?? optionDefaults.netmtu));
+}

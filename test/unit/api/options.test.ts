@@ -34,6 +34,15 @@ describe('EvsNode options', () => {
     expect(r.messageBytesMax).toBe(1024 * 1024);
   });
 
+  it('netmtu defaults to the MTU of bindAddr\'s interface: loopback carries 64 KiB datagrams, an unknown address 1500', () => {
+    // Linux reads /sys/class/net/lo/mtu (65536, capped to the largest IPv4 datagram); elsewhere the default is 1500
+    const loopback = process.platform === 'linux' ? 65535 : 1500;
+    expect(resolveOptions(base).netmtu).toBe(loopback);
+    expect(resolveOptions({ ...base, bindAddr: '127.0.0.3', members: [{ nodeId: 1, addr: '127.0.0.3' }] }).netmtu).toBe(loopback);
+    expect(resolveOptions({ ...base, bindAddr: '0.0.0.0' }).netmtu).toBe(1500);
+    expect(resolveOptions({ ...base, netmtu: 9000 }).netmtu).toBe(9000);
+  });
+
   it('accepts evs4j names as aliases', () => {
     const r = resolveOptions({ ...base, totem: { tokenLossTimeout: 1000, tokenCoefficientMs: 0, tokenDroppedTimeout: 100, joinTimeout: 40, consensusTimeout: 1500, maxWindow: 30 } });
     expect([r.totem.tokenMs, r.totem.tokenRetransmitMs, r.totem.joinMs, r.totem.consensusMs, r.totem.windowSize]).toEqual([1000, 100, 40, 1500, 30]);
