@@ -67,8 +67,12 @@ function probeBuffer(sizeBytes: number): Uint8Array {
   return new Uint8Array(sizeBytes);
 }
 
-/** a send loop that never waits on its own gives the event loop a turn this often (deliveries, IPC). */
-const sendYieldMs = 10;
+/**
+ * a send loop that never waits on its own gives the event loop a turn this
+ * often (deliveries, IPC), so the bench's own load generator adds little to
+ * the event-loop delay that `evs bench eventloop` measures on the sender.
+ */
+const sendYieldMs = 2;
 
 /** probes as fast as back-pressure allows: tryMcast, and only when the queue is full an awaited mcast. */
 async function sendFor(h: EvsHandle, sender: number, durationMs: number, sizeBytes: number, guarantee: 'agreed' | 'safe'): Promise<SendReply> {

@@ -82,6 +82,23 @@ export function formatCompact(value: number): string {
   return trim(value);
 }
 
+/** px between two x tick labels, so 700 800 900 1k on a log axis do not run together. */
+const tickLabelGapPx = 42;
+
+/**
+ * The x ticks that get a label: 1, 2 and 5 × 10^k first, then the others
+ * where they keep their distance from every labeled one.
+ */
+function labeledTicks(ticks: readonly number[], x: (v: number) => number): Set<number> {
+  const mantissa = (v: number): number => Math.round(v / 10 ** Math.floor(Math.log10(v) + 1e-9));
+  const first = ticks.filter((t) => t <= 0 || [1, 2, 5].includes(mantissa(t)));
+  const labeled = new Set<number>();
+  for (const t of [...first, ...ticks.filter((t) => !first.includes(t))]) {
+    if ([...labeled].every((l) => Math.abs(x(l) - x(t)) >= tickLabelGapPx)) labeled.add(t);
+  }
+  return labeled;
+}
+
 interface Frame {
   readonly left: number;
   readonly top: number;
@@ -129,11 +146,12 @@ function axes(f: Frame, xTicks: number[], yTicks: number[], options: ChartOption
     out.push(`<line class="grid" x1="${f.left}" x2="${f.left + f.width}" y1="${y}" y2="${y}" stroke="#e3e3e3"/>`);
     out.push(`<text class="y-tick" x="${f.left - 8}" y="${y}" text-anchor="end" dominant-baseline="middle">${escapeXml(fy(t))}</text>`);
   }
+  const labeled = labeledTicks(xTicks, f.x);
   for (const t of xTicks) {
     const x = f.x(t).toFixed(1);
     out.push(`<line class="grid" x1="${x}" x2="${x}" y1="${f.top}" y2="${f.top + f.height}" stroke="#eeeeee"/>`);
     out.push(`<line x1="${x}" x2="${x}" y1="${f.top + f.height}" y2="${f.top + f.height + 5}" stroke="#333"/>`);
-    out.push(`<text class="x-tick" x="${x}" y="${f.top + f.height + 20}" text-anchor="middle">${escapeXml(fx(t))}</text>`);
+    if (labeled.has(t)) out.push(`<text class="x-tick" x="${x}" y="${f.top + f.height + 20}" text-anchor="middle">${escapeXml(fx(t))}</text>`);
   }
   out.push(`<line class="x-axis" x1="${f.left}" x2="${f.left + f.width}" y1="${f.top + f.height}" y2="${f.top + f.height}" stroke="#333"/>`);
   out.push(`<line class="y-axis" x1="${f.left}" x2="${f.left}" y1="${f.top}" y2="${f.top + f.height}" stroke="#333"/>`);

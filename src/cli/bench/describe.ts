@@ -19,9 +19,11 @@ export function threadsText(r: ResolvedOptions): string {
 
 export function loadText(config: BenchConfig): string {
   const senders = config.senders === 'one' ? 'one sender (node 1)' : `${config.nodes} senders`;
+  const unit = config.mode === 'eventloop' ? 'phase' : 'size';
   const length = config.load.kind === 'duration'
-    ? `${config.load.durationMs / 1000} s per size after ${config.warmupMs / 1000} s warm-up`
-    : `${config.load.count} messages per sender per size`;
+    ? `${config.load.durationMs / 1000} s per ${unit} after ${config.warmupMs / 1000} s warm-up`
+    : `${config.load.count} messages per sender per ${unit}`;
   const runs = config.runs > 1 ? `, median of ${config.runs} runs` : '';
-  return `${senders}, ${config.guarantee}, ${length}${runs}; TP/s counted at node ${receiverOf(config)}`;
+  const counted = config.mode === 'eventloop' ? '' : `; TP/s counted at node ${receiverOf(config)}`;
+  return `${senders}, ${config.guarantee}, ${config.sizesBytes.length === 1 ? `${config.sizesBytes[0]} B, ` : ''}${length}${runs}${counted}`;
 }

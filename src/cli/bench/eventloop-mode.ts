@@ -65,7 +65,7 @@ export async function runEventLoop(config: BenchConfig, output: BenchOutput): Pr
   const measured = [...new Set([1, receiverOf(config)])];
   const phases: Phase[] = [{ load: 'full', burstMs: 0 }, { load: 'bursts', burstMs: config.burstMs }];
   output.line(`# evs bench eventloop: ${placementText(config)}, ${threadsText(resolved)}, ${protocolText(config, resolved)}`);
-  output.line(`# ${loadText(config)}; main-thread event-loop delay of node ${measured.join(' and ')}, ${durationMs / 1000} s per phase`);
+  output.line(`# ${loadText(config)}; main-thread event-loop delay of node ${measured.join(' and ')}; phases: full load, then bursts`);
   output.start(phases.length * config.runs, 'starting the nodes');
   const points: EventLoopPoint[] = [];
   const checks: AgreementCheck[] = [];
