@@ -22,7 +22,12 @@ export interface EvsDelivery {
   /** the group names the message was sent to. */
   readonly groups: readonly string[];
   readonly guarantee: GuaranteeName;
-  /** the message bytes; shared by every handle of this node that receives it. */
+  /**
+   * the message bytes; shared by every handle of this node that receives it.
+   * Up to 16 KiB it is a view into a 256 KiB slab shared with other
+   * deliveries (like Node's Buffer pool): mind `byteOffset`, and copy it if
+   * you keep a few small payloads for long.
+   */
   readonly payload: Uint8Array;
 }
 

@@ -14,7 +14,8 @@ import { unwrap, type Outcome } from './runtime/control.ts';
 import { readKeyFile } from './runtime/crypto/keyfile.ts';
 import type { NetworkDriverStats } from './runtime/network/network-driver.ts';
 import { driverStatusDeliverOverflow, type Membership, type ProtocolDriverStats } from './runtime/protocol/protocol-driver.ts';
-import { decodeDeliverRecord } from './runtime/records/deliver-record.ts';
+import { decodeDeliverRecord, MessageRecordReader, type DecodedConfchg } from './runtime/records/deliver-record.ts';
+import { PayloadSlab } from './runtime/records/payload-slab.ts';
 import { loadRingSeq } from './runtime/state/ring-seq-file.ts';
 import { SubmitQueue } from './runtime/submit-queue.ts';
 import { startThreads, type RuntimeThreads } from './runtime/threads.ts';
@@ -39,8 +40,6 @@ interface NodeEvents {
 /** records dispatched per event-loop turn before yielding, so a flood of deliveries does not starve other work. */
 const dispatchBatchRecords = 1024;
 
-const utf8 = new TextDecoder();
-
 export class EvsNode extends EventEmitter<NodeEvents> {
   readonly nodeId: number;
   readonly options: ResolvedOptions;
@@ -56,6 +55,8 @@ export class EvsNode extends EventEmitter<NodeEvents> {
   #dead: EvsError | null = null;
   readonly #deadListeners = new Set<(error: EvsError) => void>();
   #watch: WorkerWatch | null = null;
+  readonly #messageReader = new MessageRecordReader();
+  readonly #payloads = new PayloadSlab();
 
   private constructor(options: ResolvedOptions, threads: RuntimeThreads, address: { address: string; port: number }) {
     super();
@@ -176,20 +177,24 @@ export class EvsNode extends EventEmitter<NodeEvents> {
   }
 
   #dispatch(record: Uint8Array): void {
-    const r = decodeDeliverRecord(record);
+    const m = this.#messageReader;
     let event: EvsDelivery | EvsConfchg;
-    if (r.kind === 1) {
+    let handles: readonly number[];
+    if (m.read(record)) {
       event = {
         kind: 'deliver',
-        sender: r.sender,
-        groups: r.groups.map((g) => utf8.decode(g)),
-        guarantee: r.guarantee === 1 ? 'safe' : 'agreed',
-        payload: r.payload.slice(), // the record is a view into the ring reader's scratch
+        sender: m.sender,
+        groups: m.groups,
+        guarantee: m.guarantee === 1 ? 'safe' : 'agreed',
+        payload: this.#payloads.copy(m.payload), // the record is a view into the ring reader's scratch
       };
+      handles = m.handles;
     } else {
+      const r = decodeDeliverRecord(record) as DecodedConfchg;
       event = { kind: 'confchg', type: r.type, ringId: r.ringId, members: r.members, left: r.left, joined: r.joined };
+      handles = r.handles;
     }
-    for (const id of r.handles) {
+    for (const id of handles) {
       const handle = this.#handles.get(id);
       if (handle === undefined) continue;
       try {

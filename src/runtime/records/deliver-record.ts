@@ -106,6 +106,60 @@ export interface DecodedConfchg {
 }
 
 /**
+ * Main-thread reader of message records without allocation beyond what the
+ * application gets: the handle list is a reused array, and the group names of
+ * a record that lists the same groups as the one before it (the common case:
+ * one application, one set of groups) are the same frozen array of strings,
+ * decoded once. `read` returns false for a record that is not a message.
+ */
+export class MessageRecordReader {
+  readonly handles: number[] = [];
+  guarantee = 0;
+  sender = 0;
+  groups: readonly string[] = Object.freeze([]);
+  /** a view into the record: valid while the record is. */
+  payload: Uint8Array = new Uint8Array(0);
+  #groupBytes = new Uint8Array(0);
+  readonly #utf8 = new TextDecoder();
+
+  read(record: Uint8Array): boolean {
+    if (record[0] !== recordKindMessage) return false;
+    const count = record[1]! | (record[2]! << 8);
+    const handles = this.handles;
+    handles.length = count;
+    let at = 3;
+    for (let i = 0; i < count; i++, at += 4) handles[i] = u32(record, at);
+    this.guarantee = record[at]!;
+    this.sender = u32(record, at + 1);
+    at += 5;
+    const groupsAt = at;
+    const groupCount = record[at++]!;
+    for (let i = 0; i < groupCount; i++) at += 1 + record[at]!;
+    if (at > record.length) throw new Error('deliver ring: truncated message record');
+    if (!sameBytes(this.#groupBytes, record, groupsAt, at)) this.#decodeGroups(record, groupsAt, at);
+    this.payload = record.subarray(at);
+    return true;
+  }
+
+  #decodeGroups(record: Uint8Array, from: number, to: number): void {
+    const names: string[] = [];
+    for (let at = from + 1; at < to; at += 1 + record[at]!) names.push(this.#utf8.decode(record.subarray(at + 1, at + 1 + record[at]!)));
+    this.groups = Object.freeze(names);
+    this.#groupBytes = record.slice(from, to);
+  }
+}
+
+function u32(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+}
+
+function sameBytes(cached: Uint8Array, record: Uint8Array, from: number, to: number): boolean {
+  if (cached.length !== to - from) return false;
+  for (let i = 0; i < cached.length; i++) if (cached[i] !== record[from + i]) return false;
+  return true;
+}
+
+/**
  * Decodes one record. The ring is written only by our own protocol worker, so
  * a malformed record is a bug, not input: it throws.
  */
