@@ -240,6 +240,10 @@ function mdTable(head: string[], rows: string[][], align: string): string {
   return [head, sep, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
+/** the checkout evs bench ran from, written when its phase began (facts.json's is from the start of the run). */
+const evsCommitFile = join(dir, 'evs', 'commit.txt');
+if (existsSync(evsCommitFile)) facts.evsCommit = readFileSync(evsCommitFile, 'utf8').trim();
+
 function factsLine(): string {
   const f = facts as Record<string, unknown>;
   const s = (k: string): string => (f[k] === undefined ? '?' : String(f[k]));
