@@ -12,7 +12,7 @@
 import { EvsError } from '../../errors.ts';
 import type { ResolvedOptions } from '../../options.ts';
 import { AesGcmCipher, NullCipher, isOpenFailure, type CryptoStats, type DatagramCipher, type OpenFailure } from '../crypto/cipher.ts';
-import { UdpTransport, type TransportStats } from './udp-transport.ts';
+import { UdpTransport, type Datagram, type TransportStats } from './udp-transport.ts';
 
 /** AEAD for batches, off the network thread (see crypto-pool.ts). */
 export interface BatchCipher {
@@ -112,9 +112,7 @@ export class NetworkDriver {
       this.#outBatch.push({ to, plain: plain.slice() });
       return;
     }
-    const sealed = Buffer.allocUnsafe(plain.length + this.#cipher.overheadBytes);
-    this.#cipher.seal(plain, sealed, 0);
-    this.#route(to, sealed);
+    this.#route(to, this.#cipher.sealParts(plain));
   }
 
   /** end of a batch of sends (one Ready): hands the batch to the pool. Inline: nothing to do. */
@@ -187,7 +185,7 @@ export class NetworkDriver {
     });
   }
 
-  #route(to: number, sealed: Uint8Array): void {
+  #route(to: number, sealed: Datagram): void {
     if (to === 0) this.#transport.multicast(sealed);
     else this.#transport.sendTo(to, sealed);
   }

@@ -128,7 +128,7 @@ export class UdpTransport {
   }
 
   /** unicast one datagram to a member (the token, or a self-addressed token). */
-  sendTo(nodeId: number, datagram: Uint8Array): void {
+  sendTo(nodeId: number, datagram: Datagram): void {
     const member = this.byNodeId.get(nodeId);
     if (member === undefined) {
       this.stats.txErrors++;
@@ -138,7 +138,7 @@ export class UdpTransport {
   }
 
   /** to every other processor: a group datagram ('udp') or one per member ('udpu'). */
-  multicast(datagram: Uint8Array): void {
+  multicast(datagram: Datagram): void {
     const mcast = this.options.mcast;
     if (this.options.transport === 'udp' && mcast !== null) {
       this.stats.txMulticast++;
@@ -148,10 +148,10 @@ export class UdpTransport {
     for (const member of this.others) this.sendRaw(datagram, member.port, member.addr);
   }
 
-  private sendRaw(datagram: Uint8Array, port: number, address: string): void {
+  private sendRaw(datagram: Datagram, port: number, address: string): void {
     if (this.closed) return;
     this.stats.txDatagrams++;
-    this.stats.txBytes += datagram.length;
+    this.stats.txBytes += datagramBytes(datagram);
     this.sendsInFlight++;
     this.unicast.send(datagram, port, address, this.afterSend);
   }
@@ -175,4 +175,14 @@ export class UdpTransport {
     await closeSocket(this.unicast);
     if (this.group !== null) await closeSocket(this.group);
   }
+}
+
+/** one datagram: its bytes, or parts sent with one scatter/gather write. */
+export type Datagram = Uint8Array | readonly Uint8Array[];
+
+function datagramBytes(datagram: Datagram): number {
+  if (datagram instanceof Uint8Array) return datagram.length;
+  let bytes = 0;
+  for (const part of datagram) bytes += part.length;
+  return bytes;
 }

@@ -146,6 +146,27 @@ describe('round trip', () => {
     expect(receiver.stats.keysDerived).toBe(2); // its own sending key + the sender's salt, once
   });
 
+  it('sealParts: the parts joined are a datagram like seal\'s (same layout, next counter), and the plain buffer may be reused at once', () => {
+    for (const cipher of [new AesGcmCipher(key), new NullCipher()]) {
+      const receiver = cipher instanceof NullCipher ? cipher : new AesGcmCipher(key);
+      for (const n of [0, 1, 100, 1400, 65000]) {
+        const plain = new Uint8Array(randomBytes(n));
+        const expected = Buffer.from(plain);
+        const parts = cipher.sealParts(plain);
+        plain.fill(0); // the encode buffer is reused for the next datagram
+        const joined = Buffer.concat(parts);
+        expect(joined.length).toBe(n + cipher.overheadBytes);
+        expectOpened(receiver.open(joined), expected);
+      }
+    }
+    const aes = new AesGcmCipher(key);
+    aes.seal(new Uint8Array(1), new Uint8Array(1 + aesGcmOverheadBytes), 0);
+    const viaParts = Buffer.concat(aes.sealParts(new Uint8Array(1)));
+    expect(counterOf(viaParts)).toBe(1n);
+    expect(saltOf(viaParts)).toBe(aes.saltHex);
+    expect(aes.stats.sealed).toBe(2);
+  });
+
   it('a cipher opens its own datagrams (multicast loopback)', () => {
     const cipher = new AesGcmCipher(key);
     expectOpened(cipher.open(sealed(cipher, new Uint8Array([42]))), [42]);
