@@ -70,7 +70,7 @@ function options(): Option[] {
     described(new Option('--window-size <messages>', 'messages per token rotation, ring-wide').argParser(integerIn(1, 1e6)), lib(totemDefaults.windowSize)),
     described(new Option('--max-messages <messages>', 'messages per node per token visit').argParser(integerIn(1, 1e6)), lib(totemDefaults.maxMessages)),
     described(new Option('--netmtu <bytes>', 'datagram size incl. IP/UDP headers and AEAD overhead, in bytes').argParser(integerIn(576, 65535)),
-      lib(optionDefaults.netmtu)),
+      "the library's: the MTU of the nodes' interface, 65535 on loopback"),
     described(new Option('--addresses <list>', 'bind/member IPv4 address of node 1,2,..., comma-separated').argParser(ipv4List), '127.0.0.1,127.0.0.2,...'),
     described(new Option('--netns <list>', 'start node i inside network namespace i (ip netns exec; root; needs --addresses)')
       .argParser(nameList), 'none: all nodes here'),

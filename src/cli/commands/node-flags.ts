@@ -59,7 +59,7 @@ export const cryptoFlags: readonly FlagSpec[] = [
 ];
 
 export const sizeFlags: readonly FlagSpec[] = [
-  { flags: '--netmtu <bytes>', path: 'netmtu', kind: 'number', description: `bytes per datagram including IP/UDP headers and 33 B of AEAD, 576..65535 (default: ${d.netmtu})` },
+  { flags: '--netmtu <bytes>', path: 'netmtu', kind: 'number', description: `bytes per datagram including IP/UDP headers and 33 B of AEAD, 576..65535 (default: the MTU of --bind's interface, 65535 on loopback, else ${d.netmtu})` },
   { flags: '--message-bytes-max <bytes>', path: 'messageBytesMax', kind: 'number', description: `largest payload, the same on every node (default: ${d.messageBytesMax} B)` },
   { flags: '--queue-bytes-max <bytes>', path: 'queueBytesMax', kind: 'number', description: 'send-queue budget (default: 4 × --message-bytes-max)' },
   { flags: '--send-buffer-bytes <bytes>', path: 'sendBufferBytes', kind: 'number', description: `socket send buffer (default: ${d.sendBufferBytes} B)` },
