@@ -291,23 +291,12 @@ function setNonce(counterLo: number, counterHi: number): Uint8Array {
  * overlap `out` (even sit at `offset + envelopeHeaderBytes`: sealing in place).
  */
 export function sealDatagram(key: KeyObject, salt: Uint8Array, counter: number, plain: Uint8Array, out: Uint8Array, offset: number): void {
-  const counterLo = counter >>> 0;
-  const counterHi = (counter - counterLo) / u32Range;
-  const cipher = createCipheriv(algorithm, key, setNonce(counterLo, counterHi), gcmOptions);
-  const body = cipher.update(plain);
-  const tail = cipher.final();
-  const tag = cipher.getAuthTag();
-  if (body.length + tail.length !== plain.length || tag.length !== authTagBytes) {
-    throw new Error(`seal: AES-GCM returned ${body.length}+${tail.length} bytes and a ${tag.length}-byte tag for ${plain.length} bytes`);
+  // The parts are fresh buffers the cipher wrote after consuming `plain`, so `plain` may overlap `out`.
+  let at = offset;
+  for (const part of sealDatagramParts(key, salt, counter, plain)) {
+    out.set(part, at);
+    at += part.length;
   }
-  // Written only after the cipher consumed `plain`, so `plain` may overlap `out`.
-  out[offset] = envelopeByte;
-  out.set(salt, offset + 1);
-  setU32(out, offset + 1 + saltBytes, counterLo);
-  setU32(out, offset + 5 + saltBytes, counterHi);
-  out.set(body, offset + envelopeHeaderBytes);
-  if (tail.length > 0) out.set(tail, offset + envelopeHeaderBytes + body.length);
-  out.set(tag, offset + envelopeHeaderBytes + plain.length);
 }
 
 /** `sealDatagram` as [envelope header, ciphertext, tag] (plus OpenSSL's final block, never non-empty for GCM). */
