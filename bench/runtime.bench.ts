@@ -1,7 +1,7 @@
 /**
  * The runtime end to end, now a thin wrapper over `evs bench`
  * (src/cli/bench, docs/BENCH.md), kept so `npm run bench:runtime` still
- * gives the README's table in one command:
+ * measures throughput, latency and failover in one command:
  *
  *   npx tsx bench/runtime.bench.ts [--layout split|single] [--crypto-threads n] [--quick]
  *
