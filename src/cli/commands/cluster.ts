@@ -51,7 +51,7 @@ export function clusterCommand(): Command {
     .option('--groups <list>', 'groups every node joins, comma-separated (default: evs)')
     .addOption(new Option('--guarantee <guarantee>', 'delivery guarantee of the lines typed (default: agreed)').choices(guarantees));
   addFlags(command, [...clusterPortFlags, ...threadFlags], 'Every node:');
-  addFlags(command, totemFlags, 'Totem (corosync names; derived defaults as corosync derives them):');
+  addFlags(command, totemFlags, 'Totem (corosync names and derived defaults):');
   command.showHelpAfterError('(run `evs cluster --help` for every option)').exitOverride(exitOnCommanderError);
   return command.action(async (flags: ClusterFlags) => runCluster(flags));
 }

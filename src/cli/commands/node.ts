@@ -43,7 +43,7 @@ export function nodeCommand(): Command {
     .option('--debug', "print the protocol core's log lines to stderr (default: off)");
   addFlags(command, [...identityFlags, ...portFlags, ...transportFlags, ...cryptoFlags], 'Node:');
   addFlags(command, [...sizeFlags, ...threadFlags], 'Sizes and threads:');
-  addFlags(command, totemFlags, 'Totem (corosync names; derived defaults as corosync derives them):');
+  addFlags(command, totemFlags, 'Totem (corosync names and derived defaults):');
   command.showHelpAfterError('(run `evs node --help` for every option)').exitOverride(exitOnCommanderError);
   return command.action(async (flags: NodeCommandFlags) => runNode(flags));
 }
