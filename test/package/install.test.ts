@@ -11,7 +11,9 @@
  *   - no tsx or esbuild anywhere in the consumer's node_modules, no .ts
  *     sources, tests, benchmarks or source maps in the tarball, no @internal
  *     member in its declarations.
- * Needs the npm registry (the package's dependencies); loopback only.
+ * Needs the npm registry (the package's dependencies); loopback only. The
+ * checks after the install run concurrently (each cluster has its own port):
+ * most of their time is spent waiting on processes, not computing.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,8 +27,10 @@ const repo = fileURLToPath(new URL('../../', import.meta.url));
 const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { name: string; version: string };
 const bin = (name: string): string => join(repo, 'node_modules', '.bin', name);
 const typesNodeVersion = (JSON.parse(readFileSync(join(repo, 'node_modules/@types/node/package.json'), 'utf8')) as { version: string }).version;
-/** fast Totem timings for `evs cluster`, as the programs use them. */
-const fastTotemFlags = ['--token-ms', '300', '--token-coefficient-ms', '0', '--consensus-ms', '400', '--join-ms', '50'];
+/** Totem timings for `evs cluster`, as the programs use them (consumer-programs.ts says why). */
+const totemFlags = ['--token-ms', '1000', '--token-coefficient-ms', '0', '--consensus-ms', '1200', '--join-ms', '50'];
+
+const ms = (since: number): number => Math.round(performance.now() - since);
 
 const work = mkdtempSync(join(tmpdir(), 'evs-package-test-'));
 const consumer = join(work, 'consumer');
@@ -35,20 +39,23 @@ let packedFiles: string[] = [];
 const nodePids: number[] = [];
 
 beforeAll(async () => {
+  const packStart = performance.now();
   const packed = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: repo, timeoutMs: 120_000 });
   expect(packed.code, packed.stderr).toBe(0);
   // prepack's build output comes first on stdout, then npm's JSON
   const report = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('\n[') + 1)) as [{ filename: string; size: number; entryCount: number; files: { path: string }[] }];
   tarball = join(work, report[0].filename);
   packedFiles = report[0].files.map((f) => f.path);
-  console.log(`package: ${report[0].filename}, ${report[0].size} bytes packed, ${report[0].entryCount} files`);
+  console.log(`package: ${report[0].filename}, ${report[0].size} bytes packed, ${report[0].entryCount} files (build and pack ${ms(packStart)} ms)`);
 
   mkdirSync(consumer);
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
+  const installStart = performance.now();
   const installed = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, `@types/node@${typesNodeVersion}`], {
     cwd: consumer, timeoutMs: 120_000,
   });
   expect(installed.code, installed.stderr).toBe(0);
+  console.log(`installed into ${consumer} in ${ms(installStart)} ms`);
   // no dependency has an install script any more (esbuild's made npm warn on every install)
   expect(installed.stderr).not.toMatch(/install.scripts?/i);
 }, 240_000);
@@ -77,7 +84,7 @@ function installedPackages(dir: string): string[] {
   return found;
 }
 
-describe('the tarball', () => {
+describe.concurrent('the tarball', () => {
   it('holds built JavaScript of src and workers, their declarations, docs and the license, and nothing else', () => {
     expect(packedFiles).toContain('dist/src/index.js');
     expect(packedFiles).toContain('dist/src/index.d.ts');
@@ -107,7 +114,7 @@ describe('the tarball', () => {
   }, 90_000);
 });
 
-describe('installed into a project', () => {
+describe.concurrent('installed into a project', () => {
   it('brings no tsx and no esbuild', () => {
     const packages = installedPackages(consumer);
     expect(packages).toContain(manifest.name);
@@ -147,7 +154,7 @@ describe('installed into a project', () => {
   }, 90_000);
 });
 
-describe('the installed evs command', () => {
+describe.concurrent('the installed evs command', () => {
   const evsBin = (): string => join(consumer, 'node_modules', '.bin', 'evs');
 
   it('npx evs --version, evs keygen', async () => {
@@ -163,7 +170,7 @@ describe('the installed evs command', () => {
   });
 
   it('evs cluster: three nodes deliver a typed line; SIGINT stops them all (exit 130) and removes its directory', async () => {
-    const cluster = watch(evsBin(), ['cluster', '--nodes', '3', '--port', '18730', ...fastTotemFlags], { cwd: consumer });
+    const cluster = watch(evsBin(), ['cluster', '--nodes', '3', '--port', '18730', ...totemFlags], { cwd: consumer });
     const ringOf = (id: number) => (lines: readonly string[]): boolean => lines.some((l, i) =>
       l.startsWith(`[n${id}] CONFIGURATION CHANGE (regular`) && lines.slice(i + 1, i + 4).includes(`[n${id}] New configuration: 1 2 3`));
     await Promise.all([1, 2, 3].map((id) => cluster.until(ringOf(id), 'stdout', 30_000)));
