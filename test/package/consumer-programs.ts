@@ -104,6 +104,18 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
   }
 }
 
+/** never called: the declarations must reject these (were they any, each @ts-expect-error would be an error itself). */
+export function misuses(node: EvsNode, handle: EvsHandle): void {
+  // @ts-expect-error nodeId is a number
+  void EvsNode.start({ nodeId: 'one', bindAddr: '127.0.0.1', stateDir: 'x', members: [] });
+  // @ts-expect-error a payload is bytes, not a string
+  void handle.mcastJoined('text');
+  // @ts-expect-error no such guarantee
+  void handle.mcastJoined(new Uint8Array(1), { guarantee: 'eventually' });
+  // @ts-expect-error an EvsNode has no such method
+  node.frobnicate();
+}
+
 const label = process.argv[2] ?? 'ts';
 const port = Number(process.argv[3]);
 const dir = mkdtempSync(join(tmpdir(), 'evs-consumer-'));
