@@ -111,7 +111,7 @@ describe('writeKeyFile / readKeyFile', () => {
     expect(error.message).toContain(`chmod 600 ${path}`);
     expect(error.message).toContain('0644');
     chmodSync(path, 0o600);
-    expect(readKeyFile(path).length).toBe(64);
+    expect(readKeyFile(path).length).toBe(clusterKeyBytesDefault);
   });
 
   it.skipIf(!posix)('refuses any group or other access: 0640, 0604, 0620, 0601; accepts 0400', () => {
@@ -122,7 +122,7 @@ describe('writeKeyFile / readKeyFile', () => {
       expect(codeOf(() => readKeyFile(path))).toBe('ERR_EVS_KEY_FILE_PERMISSIONS');
     }
     chmodSync(path, 0o400);
-    expect(readKeyFile(path).length).toBe(64);
+    expect(readKeyFile(path).length).toBe(clusterKeyBytesDefault);
   });
 
   it('refuses files too short or too long', () => {
