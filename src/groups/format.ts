@@ -48,7 +48,7 @@
  * A datagram never mixes guarantees (the guarantee is per datagram in the core).
  */
 import { groupCountMax, groupNameBytesMax } from '../limits.ts';
-import { GroupError } from './errors.ts';
+import { GroupError } from '../errors.ts';
 
 /** Record flag: this record holds the first byte of its message. */
 export const flagFirst = 0x01;

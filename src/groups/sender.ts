@@ -34,7 +34,7 @@ import { assert } from '../assert.ts';
 import { datagramBytesMax, groupCountMax } from '../limits.ts';
 import { Guarantee } from '../wire/messages.ts';
 import type { DatagramSource, Outgoing } from '../protocol/ready.ts';
-import { GroupError } from './errors.ts';
+import { GroupError } from '../errors.ts';
 import {
   datagramPayloadBytesMin,
   encodeGroupHeader,
