@@ -19,10 +19,12 @@ export const messageBytesMaxDefault = 1024 * 1024;
 export const groupCountMax = 50;
 /** Bytes of one group name. */
 export const groupNameBytesMax = 128;
+/** Smallest datagram payload the group layer accepts: room for a fragment header and some data. */
+export const datagramPayloadBytesMin = 32;
 
 // ---------------------------------------------------------------------------
 // Bounds of the API, the options and the runtime (src/options.ts, src/runtime).
-// Bounds of the protocol core are above; this section ends at `function check`.
+// Bounds of the protocol core and the group layer are above; this section ends at `function check`.
 // ---------------------------------------------------------------------------
 
 /** Handles one node may have open at once (a deliver record lists its handles, 4 bytes each). */
