@@ -1,5 +1,5 @@
 /**
- * Micro-benchmark of the datagram cipher (src/runtime/crypto/cipher.ts): µs
+ * Micro-benchmark of the datagram cipher (src/runtime/crypto/ciphers.ts): µs
  * per datagram to seal one and open it again, one thread, at 100 B and 1400 B
  * of plaintext. AES-256-GCM creates a cipher object per call (NODE-NOTES:
  * about 2.5 µs of fixed cost); the split columns seal a batch first and then
