@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { EvsError } from './errors.ts';
 import { resolveOptions, type EvsNodeOptions, type ResolvedOptions } from './options.ts';
+import { probeHost } from './runtime/network/interface-mtu.ts';
 import { EvsHandle, type EvsConfchg, type EvsDelivery, type HandleHost } from './handle.ts';
 import { unwrap, type Outcome } from './runtime/control.ts';
 import { readKeyFile } from './runtime/crypto/keyfile.ts';
@@ -71,7 +72,7 @@ export class EvsNode extends EventEmitter<NodeEvents> {
   /** Validates `options`, starts the threads and resolves once the node is in its first ring. */
   static async start(options: EvsNodeStartOptions): Promise<EvsNode> {
     const { debug = false, ...rest } = options;
-    const resolved = resolveOptions(rest);
+    const resolved = resolveOptions(rest, probeHost(rest));
     const key = resolved.crypto === 'none' ? null : resolved.key ?? readKeyFile(resolved.keyFile as string);
     if (resolved.crypto === 'none') {
       process.emitWarning(`totem-evs node ${resolved.nodeId}: crypto 'none': datagrams are neither encrypted nor authenticated`, { code: 'EVS_CRYPTO_NONE' });

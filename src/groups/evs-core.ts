@@ -22,7 +22,7 @@ import type { ProcessorOptions } from '../protocol/processor.ts';
 import type { TotemConfig } from '../protocol/config.ts';
 import type { ConfchgEvent, Send } from '../protocol/ready.ts';
 import type { Guarantee, Message } from '../wire/messages.ts';
-import { GroupError } from './errors.ts';
+import { GroupError } from '../errors.ts';
 import { GroupReceiver } from './receiver.ts';
 import type { AppMessage, GroupReceiverStats } from './receiver.ts';
 import { GroupSender } from './sender.ts';

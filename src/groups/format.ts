@@ -47,8 +47,8 @@
  *   at most 50 of them).
  * A datagram never mixes guarantees (the guarantee is per datagram in the core).
  */
-import { groupCountMax, groupNameBytesMax } from '../limits.ts';
-import { GroupError } from './errors.ts';
+import { datagramPayloadBytesMin, groupCountMax, groupNameBytesMax } from '../limits.ts';
+import { GroupError } from '../errors.ts';
 
 /** Record flag: this record holds the first byte of its message. */
 export const flagFirst = 0x01;
@@ -97,9 +97,6 @@ export function datagramPayloadBytes(netmtuBytes: number, cryptoOverheadBytes: n
   }
   return Math.min(bytes, recordLenMax);
 }
-
-/** Smallest datagram payload the layer accepts: room for a fragment header and some data. */
-export const datagramPayloadBytesMin = 32;
 
 function checkCount(value: number, name: string): void {
   if (!Number.isSafeInteger(value) || value < 0) {

@@ -31,7 +31,7 @@
 import { messageBytesMaxDefault } from '../limits.ts';
 import type { Guarantee, RingId } from '../wire/messages.ts';
 import type { ConfchgEvent, DeliverEvent } from '../protocol/ready.ts';
-import { GroupError } from './errors.ts';
+import { GroupError } from '../errors.ts';
 import { groupHeaderBytesMax, parseDatagram, parseMessage } from './format.ts';
 import type { ParsedMessage } from './format.ts';
 

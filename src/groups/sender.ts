@@ -31,12 +31,11 @@
  * queue therefore holds at most `queueBytesMax + groupHeaderBytesMax` bytes.
  */
 import { assert } from '../assert.ts';
-import { datagramBytesMax, groupCountMax } from '../limits.ts';
+import { datagramBytesMax, datagramPayloadBytesMin, groupCountMax } from '../limits.ts';
 import { Guarantee } from '../wire/messages.ts';
 import type { DatagramSource, Outgoing } from '../protocol/ready.ts';
-import { GroupError } from './errors.ts';
+import { GroupError } from '../errors.ts';
 import {
-  datagramPayloadBytesMin,
   encodeGroupHeader,
   flagFirst,
   flagLast,

@@ -12,8 +12,9 @@
 import { randomBytes } from 'node:crypto';
 import { type Stats, closeSync, fchmodSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { checkClusterKeySize, clusterKeyBytesMax, clusterKeyBytesMin } from './cipher.ts';
-import { CryptoError } from './errors.ts';
+import { checkClusterKeySize } from './envelope.ts';
+import { clusterKeyBytesMax, clusterKeyBytesMin } from '../../limits.ts';
+import { CryptoError } from '../../errors.ts';
 
 export const clusterKeyBytesDefault = 64;
 export const keyFileMode = 0o600;

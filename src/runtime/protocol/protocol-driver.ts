@@ -23,10 +23,10 @@ import { decode, decodeErrors, type DecodeError } from '../../wire/decode.ts';
 import { encodeInto } from '../../wire/encode.ts';
 import { mcastHeaderBytes } from '../../wire/header.ts';
 import type { RingId } from '../../wire/messages.ts';
-import { datagramBytesMax } from '../../limits.ts';
-import { aesGcmOverheadBytes } from '../crypto/cipher.ts';
+import { datagramBytesMax, handlesPerNodeMax, submitRecordsPerPassMax } from '../../limits.ts';
+import { aesGcmOverheadBytes } from '../crypto/envelope.ts';
 import { datagramRecordNodeId, datagramRecordHeadBytes } from '../records/datagram-record.ts';
-import { DeliverHeadEncoder, deliverHeadBytesMax, handlesPerNodeMax } from '../records/deliver-record.ts';
+import { DeliverHeadEncoder, deliverHeadBytesMax } from '../records/deliver-record.ts';
 import { decodeSubmitRecord } from '../records/submit-record.ts';
 import type { Doorbell } from '../rings/doorbell.ts';
 import type { RecordReader, RecordWriter } from '../rings/record-ring.ts';
@@ -99,14 +99,6 @@ interface BacklogRecord {
 const EMPTY = new Uint8Array(0);
 /** while deliveries wait for room in the deliver ring, look again this often. */
 const backlogPollMs = 1;
-/**
- * submit records taken into the core per pass of the loop (or per datagram
- * handed in by the network driver). A burst of small messages fills the
- * core's queue (queueBytesMax) with tens of thousands of them: taken in one
- * go, that pass kept the loop from the token for 200 ms and more, and a
- * 300 ms token timeout expired on a loaded machine.
- */
-const submitBatchRecords = 256;
 
 export class ProtocolDriver {
   readonly #p: ProtocolDriverParts;
@@ -126,7 +118,7 @@ export class ProtocolDriver {
   #loop: Promise<void> | null = null;
   #stopped = false;
   #deliverDirty = false;
-  /** submit records the current pass may still take (submitBatchRecords per pass). */
+  /** submit records the current pass may still take (submitRecordsPerPassMax per pass). */
   #submitBudget = 0;
   /** the budget ran out with records left in the submit ring. */
   #submitMore = false;
@@ -166,7 +158,7 @@ export class ProtocolDriver {
 
   /** a received datagram (single layout: called by the network driver, one event-loop task each). */
   handleDatagram(datagram: Uint8Array): void {
-    this.#submitBudget = submitBatchRecords;
+    this.#submitBudget = submitRecordsPerPassMax;
     this.#receive(datagram);
   }
 
@@ -263,7 +255,7 @@ export class ProtocolDriver {
 
   /** one pass: received datagrams, due timers, submitted messages, then the Ready. */
   #step(): void {
-    this.#submitBudget = submitBatchRecords;
+    this.#submitBudget = submitRecordsPerPassMax;
     const rx = this.#p.rx;
     if (rx !== null) {
       // A fresh copy per datagram: the core keeps MCAST payloads (zero-copy views) in its sort queue.

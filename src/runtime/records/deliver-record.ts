@@ -15,12 +15,11 @@
  */
 import type { ConfchgEvent } from '../../protocol/ready.ts';
 import type { RingId } from '../../wire/messages.ts';
+import { handlesPerNodeMax } from '../../limits.ts';
 
 export const recordKindMessage = 1;
 export const recordKindConfchg = 2;
 
-/** handles per node: bounds the handle list of one record. */
-export const handlesPerNodeMax = 4096;
 /** bytes of a deliver-record head before the group header, with every handle listed. */
 export const deliverHeadBytesMax = 1 + 2 + 4 * handlesPerNodeMax + 1 + 4;
 
