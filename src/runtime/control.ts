@@ -9,7 +9,8 @@
 import { EvsError } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
 import type { NetworkDriverStats } from './network/network-driver.ts';
-import type { Membership, ProtocolDriverStats } from './protocol/protocol-driver.ts';
+import type { Membership } from '../types.ts';
+import type { ProtocolDriverStats } from './protocol/protocol-driver.ts';
 import type { RecordRingShared } from './rings/record-ring.ts';
 
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: { code: string; message: string } };
