@@ -10,13 +10,14 @@
  * UDP sockets of the network driver living in the same thread.
  *
  * Each step acts on the core's Ready in etcd raft's order: persist the ring
- * seq (write, fsync, rename), send, deliver, re-arm the deadline.
+ * seq (write, fsync, rename), send, deliver, re-arm the deadline. Deliveries
+ * to handles (registry, group matching, the backlog behind the deliver ring)
+ * live in handle-delivery.ts.
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { EvsCore, type AppEvent } from '../../groups/evs-core.ts';
+import { EvsCore } from '../../groups/evs-core.ts';
 import { datagramPayloadBytes } from '../../groups/format.ts';
 import type { ResolvedOptions } from '../../options.ts';
-import type { ConfchgEvent } from '../../protocol/ready.ts';
 import type { ProcessorStats } from '../../protocol/stats.ts';
 import type { Membership } from '../../types.ts';
 import { decode, decodeErrors, type DecodeError } from '../../wire/decode.ts';
@@ -26,14 +27,12 @@ import type { RingId } from '../../wire/messages.ts';
 import { datagramBytesMax } from '../../limits.ts';
 import { aesGcmOverheadBytes } from '../crypto/cipher.ts';
 import { datagramRecordHeadBytes } from '../records/datagram-record.ts';
-import { DeliverHeadEncoder } from '../records/deliver-record.ts';
 import { submitRecordGuarantee, submitRecordMessageAt } from '../records/submit-record.ts';
 import type { Doorbell } from '../rings/doorbell.ts';
 import type { RecordReader, RecordWriter } from '../rings/record-ring.ts';
 import { loadRingSeq, storeRingSeq } from '../state/ring-seq-file.ts';
-import { DeliverOutbox } from './deliver-outbox.ts';
 import { driverStatusDeliverOverflow } from './driver-status.ts';
-import { HandleRegistry } from './handle-registry.ts';
+import { HandleDelivery } from './handle-delivery.ts';
 
 /** Where the driver's datagrams go: the tx ring (split) or the network driver itself (single). */
 export interface DatagramLink {
@@ -83,7 +82,6 @@ export interface ProtocolDriverParts {
   readonly log?: (line: string) => void;
 }
 
-const EMPTY = new Uint8Array(0);
 /** while deliveries wait for room in the deliver ring, look again this often. */
 const backlogPollMs = 1;
 /**
@@ -99,12 +97,9 @@ export class ProtocolDriver {
   readonly #p: ProtocolDriverParts;
   readonly #core: EvsCore;
   readonly #nodeId: number;
-  readonly #handles = new HandleRegistry();
-  readonly #outbox: DeliverOutbox;
+  readonly #delivery: HandleDelivery;
   readonly #encodeBuffer = new Uint8Array(datagramBytesMax);
-  readonly #heads = new DeliverHeadEncoder();
   #pendingSubmit: Uint8Array | null = null;
-  #lastRegular: ConfchgEvent | null = null;
   #firstRegular: (() => void) | null = null;
   readonly #started: Promise<void>;
   #loop: Promise<void> | null = null;
@@ -115,8 +110,7 @@ export class ProtocolDriver {
   #submitMore = false;
   readonly #stats = {
     decodeDropped: Object.fromEntries(decodeErrors.map((r) => [r, 0])) as Record<DecodeError, number>,
-    datagramsIn: 0, datagramsOut: 0, messagesSubmitted: 0, messagesDelivered: 0, messagesFiltered: 0,
-    configurationChanges: 0, ringSeqWrites: 0, submitMalformed: 0,
+    datagramsIn: 0, datagramsOut: 0, messagesSubmitted: 0, ringSeqWrites: 0, submitMalformed: 0,
   };
 
   constructor(parts: ProtocolDriverParts) {
@@ -132,7 +126,7 @@ export class ProtocolDriver {
       queueBytesMax: o.queueBytesMax,
       ...(parts.log !== undefined ? { log: parts.log } : {}),
     });
-    this.#outbox = new DeliverOutbox(parts.deliver, o.rings.deliverBacklogBytes, () => this.#overflow());
+    this.#delivery = new HandleDelivery(parts.deliver, o.rings.deliverBacklogBytes, () => this.#overflow());
     this.#started = new Promise((resolve) => {
       this.#firstRegular = resolve;
     });
@@ -170,42 +164,38 @@ export class ProtocolDriver {
   }
 
   openHandle(id: number): void {
-    this.#handles.open(id);
-    // The new handle's first event is the current configuration (evs_initialize did the same).
-    const current = this.#lastRegular;
-    if (current !== null) {
-      this.#outbox.write(this.#heads.confchg([id], { ...current, left: [], joined: [] }), EMPTY);
-      this.#outbox.flush();
-    }
+    this.#delivery.openHandle(id);
   }
 
   closeHandle(id: number): void {
-    this.#handles.close(id);
+    this.#delivery.closeHandle(id);
   }
 
   join(id: number, groups: readonly Uint8Array[]): void {
-    this.#handles.join(id, groups);
+    this.#delivery.join(id, groups);
   }
 
   leave(id: number, groups: readonly Uint8Array[]): void {
-    this.#handles.leave(id, groups);
+    this.#delivery.leave(id, groups);
   }
 
   membership(): Membership {
-    const r = this.#lastRegular;
+    const r = this.#delivery.lastRegular;
     return { localNodeId: this.#nodeId, ringId: r?.ringId ?? this.#core.processor.ringId, members: r?.members ?? [] };
   }
 
   stats(): ProtocolDriverStats {
     const core = this.#core.stats;
+    const outbox = this.#delivery.outbox;
     return {
       ...this.#stats,
+      ...this.#delivery.stats,
       decodeDropped: { ...this.#stats.decodeDropped },
       state: this.#core.processor.state,
       ringId: this.#core.processor.ringId,
-      deliverBacklogRecords: this.#outbox.backlogRecords,
-      deliverBacklogBytes: this.#outbox.backlogBytes,
-      deliverBacklogPeakBytes: this.#outbox.backlogPeakBytes,
+      deliverBacklogRecords: outbox.backlogRecords,
+      deliverBacklogBytes: outbox.backlogBytes,
+      deliverBacklogPeakBytes: outbox.backlogPeakBytes,
       queuedMessages: core.queuedMessages,
       queuedBytes: core.queuedBytes,
       totem: { ...this.#core.processor.stats },
@@ -237,7 +227,7 @@ export class ProtocolDriver {
       }
       const now = this.#p.clock();
       let waitMs = Math.max(0, this.#core.nextDeadline() - now);
-      if (this.#outbox.backlogBytes > 0) waitMs = Math.min(waitMs, backlogPollMs);
+      if (this.#delivery.outbox.backlogBytes > 0) waitMs = Math.min(waitMs, backlogPollMs);
       await this.#p.bell.waitAsync(hasInput, waitMs);
     }
   }
@@ -260,7 +250,7 @@ export class ProtocolDriver {
   /** after any input: take submitted messages while the core's queue has room, then act on the Ready. */
   #afterInput(): void {
     this.#pumpSubmit();
-    this.#outbox.drain();
+    this.#delivery.outbox.drain();
     const ready = this.#core.ready();
     if (ready.persistRingSeq !== null) {
       storeRingSeq(this.#p.options.stateDir, this.#nodeId, ready.persistRingSeq);
@@ -274,8 +264,14 @@ export class ProtocolDriver {
       this.#stats.datagramsOut += ready.sends.length;
       this.#p.link.endBatch();
     }
-    if (ready.events.length > 0) this.#emit(ready.events);
-    this.#outbox.flush();
+    if (ready.events.length > 0) {
+      this.#delivery.deliver(ready.events);
+      if (this.#firstRegular !== null && this.#delivery.lastRegular !== null) {
+        this.#firstRegular();
+        this.#firstRegular = null;
+      }
+    }
+    this.#delivery.outbox.flush();
   }
 
   #pumpSubmit(): void {
@@ -303,30 +299,6 @@ export class ProtocolDriver {
       }
       this.#pendingSubmit = null;
       this.#stats.messagesSubmitted++;
-    }
-  }
-
-  /** application events to the handles they are for, in the core's order. */
-  #emit(events: readonly AppEvent[]): void {
-    for (const ev of events) {
-      if (ev.kind === 'confchg') {
-        this.#stats.configurationChanges++;
-        if (ev.type === 'regular') {
-          this.#lastRegular = ev;
-          this.#firstRegular?.();
-          this.#firstRegular = null;
-        }
-        if (this.#handles.size > 0) this.#outbox.write(this.#heads.confchg(this.#handles.ids(), ev), EMPTY);
-        continue;
-      }
-      const handles = this.#handles.matching(ev.groups);
-      if (handles.length === 0) {
-        this.#stats.messagesFiltered++;
-        continue;
-      }
-      this.#stats.messagesDelivered++;
-      // the message's bytes (group header, payload) go on as they came: the header is not encoded again
-      this.#outbox.write(this.#heads.message(handles, ev.guarantee, ev.sender, ev.bytes.length - ev.payload.length), ev.bytes);
     }
   }
 
