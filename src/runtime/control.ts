@@ -70,7 +70,7 @@ export interface RuntimeWorkerData {
   /** split layout only (the rx ring's data bell is the submit ring's: one doorbell wakes the protocol loop). */
   readonly rx: RecordRingShared | null;
   readonly tx: RecordRingShared | null;
-  /** Int32Array over it: the protocol driver's status (protocol-driver.ts). */
+  /** Int32Array over it: the protocol driver's status (protocol/driver-status.ts). */
   readonly status: SharedArrayBuffer;
   /** print the core's log lines to stderr. */
   readonly debug: boolean;
