@@ -3,8 +3,26 @@
 // randomness are passed in. That is what lets the simulator replay a seed exactly.
 import tseslint from 'typescript-eslint';
 
+// Imports point down the layers: the core (src/protocol, src/wire, src/groups)
+// below the runtime (src/runtime) below the facade (src/node.ts, src/handle.ts,
+// src/index.ts) and the CLI (src/cli). src/errors.ts, src/limits.ts and
+// src/options.ts import nothing from the runtime, so every layer may use them.
+// Matched on the import string: from inside src/<layer>/, a sibling layer is
+// '../<layer>/' (or further up, '../../<layer>/').
+const upward = (target, message) => ({ regex: `^(\\.\\./)+${target}`, message });
+const intoRuntime = upward('runtime(/|$)', 'the protocol core (src/protocol, src/wire, src/groups) never imports src/runtime: pass what it needs in.');
+const intoCli = upward('cli(/|$)', 'src/cli is the top layer: nothing in src/protocol, src/wire, src/groups or src/runtime imports it.');
+const intoFacade = upward('(node|handle|index)\\.ts$', 'the facade (src/node.ts, src/handle.ts, src/index.ts) sits above the core and the runtime: they never import it.');
+
 const sansIo = {
-  'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'src/protocol, src/wire and src/groups are sans-IO: no node:* imports.' }] }],
+  'no-restricted-imports': ['error', {
+    patterns: [
+      { group: ['node:*'], message: 'src/protocol, src/wire and src/groups are sans-IO: no node:* imports.' },
+      intoRuntime,
+      intoCli,
+      intoFacade,
+    ],
+  }],
   'no-restricted-globals': ['error',
     { name: 'Date', message: 'sans-IO: time is passed in as `now`.' },
     { name: 'setTimeout', message: 'sans-IO: timers are data (TimerTable).' },
@@ -29,4 +47,5 @@ export default tseslint.config(
     rules: { 'no-debugger': 'error', 'no-var': 'error', 'prefer-const': 'error', eqeqeq: ['error', 'always'] },
   },
   { files: ['src/protocol/**/*.ts', 'src/wire/**/*.ts', 'src/groups/**/*.ts'], rules: sansIo },
+  { files: ['src/runtime/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [intoCli, intoFacade] }] } },
 );

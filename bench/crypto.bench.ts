@@ -1,5 +1,5 @@
 /**
- * Micro-benchmark of the datagram cipher (src/runtime/crypto/cipher.ts): µs
+ * Micro-benchmark of the datagram cipher (src/runtime/crypto/ciphers.ts): µs
  * per datagram to seal one and open it again, one thread, at 100 B and 1400 B
  * of plaintext. AES-256-GCM creates a cipher object per call (NODE-NOTES:
  * about 2.5 µs of fixed cost); the split columns seal a batch first and then
@@ -19,8 +19,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { AesGcmCipher, type DatagramCipher, NullCipher, isOpenFailure } from '../src/runtime/crypto/cipher.ts';
+import { AesGcmCipher, NullCipher } from '../src/runtime/crypto/ciphers.ts';
+import { type DatagramCipher, isOpenFailure } from '../src/runtime/crypto/datagram-cipher.ts';
 import { CryptoPool } from '../src/runtime/crypto/crypto-pool.ts';
+import { cryptoTaskEntry } from '../src/runtime/workers/crypto-task-entry.ts';
 
 const datagramsPerRun = 20_000;
 const runs = 5;
@@ -137,7 +139,7 @@ console.log('|---|---:|---:|---:|---:|');
 const inlineCipher = new AesGcmCipher(clusterKey);
 await batchRows('inline aes-256-gcm', (batches) => batchRunInline(inlineCipher, batches));
 for (const threadCount of [1, 2]) {
-  const pool = await CryptoPool.create(clusterKey, threadCount);
+  const pool = await CryptoPool.create(clusterKey, threadCount, cryptoTaskEntry());
   try {
     await batchRows(`CryptoPool, ${threadCount} thread${threadCount > 1 ? 's' : ''}`, (batches) => batchRunPool(pool, batches));
   } finally {

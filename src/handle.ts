@@ -9,46 +9,10 @@ import { EventEmitter } from 'node:events';
 import { EvsError } from './errors.ts';
 import { encodeGroupNames, GroupSet } from './groups/match.ts';
 import { Guarantee } from './wire/messages.ts';
-import type { RingId } from './wire/messages.ts';
-import { encodeSubmitHead } from './runtime/records/submit-record.ts';
-import type { Membership } from './runtime/protocol/protocol-driver.ts';
+import { encodeSubmitHead } from './runtime/node-runtime.ts';
+import type { EvsConfchg, EvsDelivery, EvsEvent, McastOptions, Membership } from './types.ts';
 
-export type GuaranteeName = 'agreed' | 'safe';
-
-export interface EvsDelivery {
-  readonly kind: 'deliver';
-  /** node id of the originator. */
-  readonly sender: number;
-  /** the group names the message was sent to. */
-  readonly groups: readonly string[];
-  readonly guarantee: GuaranteeName;
-  /**
-   * the message bytes; shared by every handle of this node that receives it.
-   * Up to 16 KiB it is a view into a 256 KiB slab shared with other
-   * deliveries (like Node's Buffer pool): mind `byteOffset`, and copy it if
-   * you keep a few small payloads for long.
-   */
-  readonly payload: Uint8Array;
-}
-
-export interface EvsConfchg {
-  readonly kind: 'confchg';
-  readonly type: 'transitional' | 'regular';
-  readonly ringId: RingId;
-  /** ascending node ids. */
-  readonly members: readonly number[];
-  readonly left: readonly number[];
-  readonly joined: readonly number[];
-}
-
-export type EvsEvent = EvsDelivery | EvsConfchg;
-
-export interface McastOptions {
-  /** 'agreed' (default) or 'safe'. */
-  readonly guarantee?: GuaranteeName;
-  /** gives up waiting for room in the node's queue (ERR_EVS_ABORTED). */
-  readonly signal?: AbortSignal;
-}
+export type { EvsConfchg, EvsDelivery, EvsEvent, GuaranteeName, McastOptions } from './types.ts';
 
 /** What a handle needs of its node (implemented by EvsNode). */
 export interface HandleHost {

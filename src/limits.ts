@@ -19,6 +19,55 @@ export const messageBytesMaxDefault = 1024 * 1024;
 export const groupCountMax = 50;
 /** Bytes of one group name. */
 export const groupNameBytesMax = 128;
+/** Smallest datagram payload the group layer accepts: room for a fragment header and some data. */
+export const datagramPayloadBytesMin = 32;
+
+// ---------------------------------------------------------------------------
+// Bounds of the API, the options and the runtime (src/options.ts, src/runtime).
+// Bounds of the protocol core and the group layer are above; this section ends at `function check`.
+// ---------------------------------------------------------------------------
+
+/** Handles one node may have open at once (a deliver record lists its handles, 4 bytes each). */
+export const handlesPerNodeMax = 4096;
+/**
+ * Submit records the protocol driver takes into the core per pass of its loop
+ * (or per datagram the network driver hands in). A burst of small messages
+ * fills the core's queue (queueBytesMax) with tens of thousands of them:
+ * taken in one go, that pass kept the loop from the token for 200 ms and
+ * more, and a 300 ms token timeout expired on a loaded machine.
+ */
+export const submitRecordsPerPassMax = 256;
+/** Bytes of a cluster key: HKDF wants at least the 32 bytes of the key it derives. */
+export const clusterKeyBytesMin = 32;
+export const clusterKeyBytesMax = 4096;
+/** Counters of one sender salt's replay window: this far behind the newest accepted one is 'too-old' (a multiple of 32). */
+export const replayWindowCounters = 1024;
+/** Sender salts a receiver may be told to cache (AesGcmCipherOptions.saltsMax). */
+export const saltsMaxLimit = 65536;
+/** options.netmtu: IPv4's minimum reassembly size up to the largest IPv4 datagram. */
+export const netmtuBytesMin = 576;
+export const netmtuBytesMax = 65535;
+/** options.messageBytesMax at most. */
+export const messageBytesMaxLimit = 64 * 1024 * 1024;
+/** options.queueBytesMax at most. */
+export const queueBytesMaxLimit = 1024 * 1024 * 1024;
+/** options.rings.*Bytes. */
+export const ringBytesMin = 64 * 1024;
+export const ringBytesMax = 1024 * 1024 * 1024;
+/** Room a submit or deliver ring needs beyond the largest message: record heads (group header, handle list). */
+export const ringMessageSlackBytes = 64 * 1024;
+/** options.sendBufferBytes / recvBufferBytes (the sockets' SO_SNDBUF / SO_RCVBUF). */
+export const socketBufferBytesMin = 4096;
+export const socketBufferBytesMax = 1024 * 1024 * 1024;
+/** options.threads.cryptoThreads at most. */
+export const cryptoThreadsMax = 16;
+/** corosync's MINIMUM_TIMEOUT for the given totem timeouts (before derivation), and for holdMs. */
+export const totemTimeoutMsMin = 30;
+export const totemHoldMsMin = 14;
+
+check(replayWindowCounters % 32 === 0, 'replayWindowCounters is a multiple of 32');
+check(clusterKeyBytesMin >= 32, 'a cluster key has at least the bytes of the AES-256 key derived from it');
+check(handlesPerNodeMax <= 0xffff, 'the handle count of a deliver record fits its u16');
 
 function check(condition: boolean, what: string): void {
   if (!condition) throw new Error(`limits: ${what}`);

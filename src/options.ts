@@ -8,9 +8,24 @@
  */
 import { isIPv4 } from 'node:net';
 import { invalidOption } from './errors.ts';
-import { messageBytesMaxDefault } from './limits.ts';
+import {
+  clusterKeyBytesMax,
+  clusterKeyBytesMin,
+  cryptoThreadsMax,
+  messageBytesMaxDefault,
+  messageBytesMaxLimit,
+  netmtuBytesMax,
+  netmtuBytesMin,
+  queueBytesMaxLimit,
+  ringBytesMax,
+  ringBytesMin,
+  ringMessageSlackBytes,
+  socketBufferBytesMax,
+  socketBufferBytesMin,
+  totemHoldMsMin,
+  totemTimeoutMsMin,
+} from './limits.ts';
 import { deriveTotemConfig, totemConfigProblem, type TotemConfig, type TotemTimings } from './protocol/config.ts';
-import { interfaceMtuBytes } from './runtime/network/interface-mtu.ts';
 
 export interface MemberOption {
   readonly nodeId: number;
@@ -84,6 +99,16 @@ export interface EvsNodeOptions {
   readonly rings?: RingOptions;
 }
 
+/**
+ * What resolution needs to know about the host, probed by the runtime
+ * (probeHost, src/runtime/network/interface-mtu.ts) so that validating
+ * options reads no file and no interface list.
+ */
+export interface HostFacts {
+  /** MTU of bindAddr's interface; null or absent when unknown (the netmtu default is then 1500). */
+  readonly interfaceMtuBytes?: number | null;
+}
+
 export interface ResolvedMember {
   readonly nodeId: number;
   readonly addr: string;
@@ -148,7 +173,8 @@ const knownTotem = new Set<string>([
 
 /** corosync's MINIMUM_TIMEOUT (30 ms; hold 14 ms), checked on the given value before derivation. */
 const timingMin: Readonly<Record<string, number>> = {
-  tokenMs: 30, tokenRetransmitMs: 30, joinMs: 30, consensusMs: 30, mergeMs: 30, holdMs: 14,
+  tokenMs: totemTimeoutMsMin, tokenRetransmitMs: totemTimeoutMsMin, joinMs: totemTimeoutMsMin, consensusMs: totemTimeoutMsMin,
+  mergeMs: totemTimeoutMsMin, holdMs: totemHoldMsMin,
 };
 
 function rejectUnknown(object: object, known: Set<string>, prefix: string): void {
@@ -225,15 +251,12 @@ function resolveTotem(o: EvsNodeOptions, nodeId: number, memberCount: number): T
   return config;
 }
 
-/** room a submit or deliver ring needs beyond the largest message: record heads (group header, handle list). */
-export const ringMessageSlackBytes = 64 * 1024;
-
 function resolveRings(o: EvsNodeOptions, messageBytesMax: number): Required<RingOptions> {
   const r = o.rings ?? {};
   rejectUnknown(r, new Set(['submitBytes', 'deliverBytes', 'rxBytes', 'txBytes', 'deliverBacklogBytes']), 'rings.');
   const size = (name: keyof RingOptions): number => {
     const v = r[name];
-    return v === undefined ? optionDefaults.ringBytes : integer(`rings.${name}`, v, 64 * 1024, 1024 * 1024 * 1024);
+    return v === undefined ? optionDefaults.ringBytes : integer(`rings.${name}`, v, ringBytesMin, ringBytesMax);
   };
   // A message crosses the submit and deliver rings as one record: they must hold the largest one.
   const messageRing = (name: 'submitBytes' | 'deliverBytes'): number => {
@@ -255,8 +278,8 @@ function resolveCrypto(o: EvsNodeOptions): Pick<ResolvedOptions, 'crypto' | 'key
   const crypto = o.crypto === undefined ? optionDefaults.crypto : oneOf('crypto', o.crypto, ['aes-256-gcm', 'none'] as const);
   const keyFile = o.keyFile === undefined ? null : nonEmptyString('keyFile', o.keyFile);
   const key = o.key === undefined ? null : o.key;
-  if (key !== null && (!(key instanceof Uint8Array) || key.length < 32 || key.length > 4096)) {
-    throw invalidOption('key', 'must be a Uint8Array of 32 to 4096 bytes', key instanceof Uint8Array ? `${key.length} bytes` : typeof key);
+  if (key !== null && (!(key instanceof Uint8Array) || key.length < clusterKeyBytesMin || key.length > clusterKeyBytesMax)) {
+    throw invalidOption('key', `must be a Uint8Array of ${clusterKeyBytesMin} to ${clusterKeyBytesMax} bytes`, key instanceof Uint8Array ? `${key.length} bytes` : typeof key);
   }
   if (keyFile !== null && key !== null) throw invalidOption('key', 'and options.keyFile are exclusive: give one', 'both');
   if (crypto !== 'none' && keyFile === null && key === null) {
@@ -265,8 +288,11 @@ function resolveCrypto(o: EvsNodeOptions): Pick<ResolvedOptions, 'crypto' | 'key
   return { crypto, keyFile, key };
 }
 
-/** Validate and complete options; throws EvsError ERR_EVS_INVALID_OPTION. */
-export function resolveOptions(o: EvsNodeOptions): ResolvedOptions {
+/**
+ * Validate and complete options; throws EvsError ERR_EVS_INVALID_OPTION.
+ * Pure: what it needs to know about the host comes in `host`.
+ */
+export function resolveOptions(o: EvsNodeOptions, host: HostFacts = {}): ResolvedOptions {
   if (typeof o !== 'object' || o === null) throw invalidOption('', 'must be an object', o);
   rejectUnknown(o, knownTop, '');
   const nodeId = integer('nodeId', o.nodeId, 1, 0xffffffff);
@@ -288,31 +314,31 @@ export function resolveOptions(o: EvsNodeOptions): ResolvedOptions {
       ttl: o.mcastTtl === undefined ? optionDefaults.mcastTtl : integer('mcastTtl', o.mcastTtl, 0, 255),
     };
   }
-  const netmtu = o.netmtu === undefined ? defaultNetmtu(bindAddr) : integer('netmtu', o.netmtu, 576, 65535);
+  const netmtu = o.netmtu === undefined ? defaultNetmtu(host) : integer('netmtu', o.netmtu, netmtuBytesMin, netmtuBytesMax);
   const messageBytesMax = o.messageBytesMax === undefined ? optionDefaults.messageBytesMax
-    : integer('messageBytesMax', o.messageBytesMax, 1, 64 * 1024 * 1024);
+    : integer('messageBytesMax', o.messageBytesMax, 1, messageBytesMaxLimit);
   const queueBytesMax = o.queueBytesMax === undefined ? 4 * messageBytesMax
-    : integer('queueBytesMax', o.queueBytesMax, messageBytesMax, 1024 * 1024 * 1024);
+    : integer('queueBytesMax', o.queueBytesMax, messageBytesMax, queueBytesMaxLimit);
   const threads = o.threads ?? {};
   rejectUnknown(threads, new Set(['layout', 'cryptoThreads']), 'threads.');
   return {
     nodeId, transport, bindAddr, port, members, mcast, ...resolveCrypto(o),
     stateDir: nonEmptyString('stateDir', o.stateDir),
     netmtu,
-    sendBufferBytes: o.sendBufferBytes === undefined ? optionDefaults.sendBufferBytes : integer('sendBufferBytes', o.sendBufferBytes, 4096, 1 << 30),
-    recvBufferBytes: o.recvBufferBytes === undefined ? optionDefaults.recvBufferBytes : integer('recvBufferBytes', o.recvBufferBytes, 4096, 1 << 30),
+    sendBufferBytes: o.sendBufferBytes === undefined ? optionDefaults.sendBufferBytes : integer('sendBufferBytes', o.sendBufferBytes, socketBufferBytesMin, socketBufferBytesMax),
+    recvBufferBytes: o.recvBufferBytes === undefined ? optionDefaults.recvBufferBytes : integer('recvBufferBytes', o.recvBufferBytes, socketBufferBytesMin, socketBufferBytesMax),
     messageBytesMax,
     queueBytesMax,
     totem: resolveTotem(o, nodeId, transport === 'udpu' ? members.length : 1),
     threads: {
       layout: threads.layout === undefined ? optionDefaults.layout : oneOf('threads.layout', threads.layout, ['split', 'single'] as const),
-      cryptoThreads: threads.cryptoThreads === undefined ? optionDefaults.cryptoThreads : integer('threads.cryptoThreads', threads.cryptoThreads, 0, 16),
+      cryptoThreads: threads.cryptoThreads === undefined ? optionDefaults.cryptoThreads : integer('threads.cryptoThreads', threads.cryptoThreads, 0, cryptoThreadsMax),
     },
     rings: resolveRings(o, messageBytesMax),
   };
 }
 
 /** the MTU of bindAddr's interface, capped at the largest IPv4 datagram; 1500 when unknown. */
-function defaultNetmtu(bindAddr: string): number {
-  return Math.min(65535, Math.max(576, interfaceMtuBytes(bindAddr) ?? optionDefaults.netmtu));
+function defaultNetmtu(host: HostFacts): number {
+  return Math.min(netmtuBytesMax, Math.max(netmtuBytesMin, host.interfaceMtuBytes ?? optionDefaults.netmtu));
 }

@@ -5,7 +5,7 @@
  */
 import type { EvsConfchg } from '../handle.ts';
 import type { EvsNodeStartOptions, EvsNodeStats } from '../node.ts';
-import type { Membership } from '../runtime/protocol/protocol-driver.ts';
+import type { Membership } from '../types.ts';
 
 export type Request =
   | { readonly cmd: 'start'; readonly options: EvsNodeStartOptions }

@@ -8,7 +8,8 @@
  * in which to act on a batch):
  *
  *   inputs   start(now), handleMessage(now, msg), handleTimeout(now),
- *            submit(now, groups, payload, guarantee), leave(now)
+ *            submit(now, groups, payload, guarantee) or submitMessage(now, bytes, guarantee),
+ *            leave(now)
  *   outputs  ready() → { sends, persistRingSeq, events }, nextDeadline()
  *
  * `events` keep the core's order: application messages (`kind: 'deliver'`)
@@ -22,7 +23,7 @@ import type { ProcessorOptions } from '../protocol/processor.ts';
 import type { TotemConfig } from '../protocol/config.ts';
 import type { ConfchgEvent, Send } from '../protocol/ready.ts';
 import type { Guarantee, Message } from '../wire/messages.ts';
-import { GroupError } from './errors.ts';
+import { GroupError } from '../errors.ts';
 import { GroupReceiver } from './receiver.ts';
 import type { AppMessage, GroupReceiverStats } from './receiver.ts';
 import { GroupSender } from './sender.ts';
@@ -129,6 +130,18 @@ export class EvsCore {
   submit(now: number, groups: readonly Uint8Array[], payload: Uint8Array, guarantee: Guarantee): SubmitResult {
     if (this.#processor.stopped) throw new GroupError('ERR_EVS_STOPPED', 'submit after leave: the processor is stopped');
     const result = this.#sender.submit(groups, payload, guarantee);
+    if (result === 'ok') this.#processor.notifyPending(now);
+    return result;
+  }
+
+  /**
+   * `submit` for a message already encoded (group header, then payload; see
+   * GroupSender.submitMessage): the runtime's path, where the sending handle
+   * encoded and validated the header.
+   */
+  submitMessage(now: number, message: Uint8Array, guarantee: Guarantee): SubmitResult {
+    if (this.#processor.stopped) throw new GroupError('ERR_EVS_STOPPED', 'submit after leave: the processor is stopped');
+    const result = this.#sender.submitMessage(message, guarantee);
     if (result === 'ok') this.#processor.notifyPending(now);
     return result;
   }

@@ -47,8 +47,8 @@
  *   at most 50 of them).
  * A datagram never mixes guarantees (the guarantee is per datagram in the core).
  */
-import { groupCountMax, groupNameBytesMax } from '../limits.ts';
-import { GroupError } from './errors.ts';
+import { datagramPayloadBytesMin, groupCountMax, groupNameBytesMax } from '../limits.ts';
+import { GroupError } from '../errors.ts';
 
 /** Record flag: this record holds the first byte of its message. */
 export const flagFirst = 0x01;
@@ -98,9 +98,6 @@ export function datagramPayloadBytes(netmtuBytes: number, cryptoOverheadBytes: n
   return Math.min(bytes, recordLenMax);
 }
 
-/** Smallest datagram payload the layer accepts: room for a fragment header and some data. */
-export const datagramPayloadBytesMin = 32;
-
 function checkCount(value: number, name: string): void {
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new GroupError('ERR_EVS_BAD_OPTION', `${name} must be a non-negative integer, got ${value}`);
@@ -114,23 +111,35 @@ export function groupHeaderBytes(groups: readonly Uint8Array[]): number {
   return bytes;
 }
 
-/** Writes the group header; the caller validated the names. */
-export function encodeGroupHeader(groups: readonly Uint8Array[]): Uint8Array {
-  const header = new Uint8Array(groupHeaderBytes(groups));
-  header[0] = groups.length;
-  let at = 1;
+/**
+ * Writes the group header into `target` at `at` (room for `groupHeaderBytes`
+ * needed); the caller validated the names. Returns where the header ends.
+ * The one encoder of the header: a message's header is written once, by the
+ * sending handle (runtime) or by `GroupSender.submit` (sans-IO callers).
+ */
+export function writeGroupHeader(groups: readonly Uint8Array[], target: Uint8Array, at: number): number {
+  target[at++] = groups.length;
   for (const g of groups) {
-    header[at] = g.length;
-    header.set(g, at + 1);
+    target[at] = g.length;
+    target.set(g, at + 1);
     at += 1 + g.length;
   }
+  return at;
+}
+
+/** The group header in a buffer of its own; the caller validated the names. */
+export function encodeGroupHeader(groups: readonly Uint8Array[]): Uint8Array {
+  const header = new Uint8Array(groupHeaderBytes(groups));
+  writeGroupHeader(groups, header, 0);
   return header;
 }
 
 export interface ParsedMessage {
+  /** the whole message as it was parsed (group header, then payload). */
+  readonly bytes: Uint8Array;
   /** views into the message bytes. */
   readonly groups: Uint8Array[];
-  /** view into the message bytes. */
+  /** view into the message bytes: their tail, after the group header. */
   readonly payload: Uint8Array;
 }
 
@@ -149,7 +158,7 @@ export function parseMessage(bytes: Uint8Array): ParsedMessage | null {
     groups.push(bytes.subarray(at + 1, at + 1 + len));
     at += 1 + len;
   }
-  return { groups, payload: bytes.subarray(at) };
+  return { bytes, groups, payload: bytes.subarray(at) };
 }
 
 export type ParsedRecord =

@@ -10,7 +10,7 @@
  * could compare equal as strings.
  */
 import { groupCountMax, groupNameBytesMax } from '../limits.ts';
-import { GroupError } from './errors.ts';
+import { GroupError } from '../errors.ts';
 
 const utf8 = new TextEncoder();
 

@@ -31,15 +31,19 @@
 import { messageBytesMaxDefault } from '../limits.ts';
 import type { Guarantee, RingId } from '../wire/messages.ts';
 import type { ConfchgEvent, DeliverEvent } from '../protocol/ready.ts';
-import { GroupError } from './errors.ts';
+import { GroupError } from '../errors.ts';
 import { groupHeaderBytesMax, parseDatagram, parseMessage } from './format.ts';
 import type { ParsedMessage } from './format.ts';
 
 export interface AppMessage {
   /** originator node id. */
   readonly sender: number;
+  /** views into `bytes`, parsed once here (for group matching). */
   readonly groups: Uint8Array[];
   readonly guarantee: Guarantee;
+  /** the message as its sender encoded it (group header, then payload): passed on as is, never re-encoded. */
+  readonly bytes: Uint8Array;
+  /** the tail of `bytes` after the group header. */
   readonly payload: Uint8Array;
   /** ring that ordered the datagram that completed the message. */
   readonly ringId: RingId;
@@ -156,7 +160,7 @@ export class GroupReceiver {
       return;
     }
     this.stats.delivered += 1;
-    out({ sender: ev.sender, groups: message.groups, guarantee: ev.guarantee, payload: message.payload, ringId: ev.ringId, seq: ev.seq });
+    out({ sender: ev.sender, groups: message.groups, guarantee: ev.guarantee, bytes: message.bytes, payload: message.payload, ringId: ev.ringId, seq: ev.seq });
   }
 
   /** count a partial message of `sender` as lost (the entry itself is left to the caller). */

@@ -31,12 +31,11 @@
  * queue therefore holds at most `queueBytesMax + groupHeaderBytesMax` bytes.
  */
 import { assert } from '../assert.ts';
-import { datagramBytesMax, groupCountMax } from '../limits.ts';
+import { datagramBytesMax, datagramPayloadBytesMin, groupCountMax } from '../limits.ts';
 import { Guarantee } from '../wire/messages.ts';
 import type { DatagramSource, Outgoing } from '../protocol/ready.ts';
-import { GroupError } from './errors.ts';
+import { GroupError } from '../errors.ts';
 import {
-  datagramPayloadBytesMin,
   encodeGroupHeader,
   flagFirst,
   flagLast,
@@ -67,6 +66,8 @@ export interface GroupSenderOptions {
  */
 export const fragmentChunkBytesMin = 64;
 
+const EMPTY = new Uint8Array(0);
+
 export interface GroupSenderStats {
   /** datagrams returned by next(). */
   datagrams: number;
@@ -76,12 +77,17 @@ export interface GroupSenderStats {
   messagesRestarted: number;
 }
 
+/**
+ * A queued message's bytes in two parts, sent back to back: `submit` queues
+ * the header it encoded and the caller's payload (the payload is not copied
+ * to join them); `submitMessage` queues the encoded message whole as `rest`.
+ */
 interface Queued {
-  /** encoded group header. */
-  readonly header: Uint8Array;
-  readonly payload: Uint8Array;
+  /** the group header, or empty when `rest` is the whole message. */
+  readonly head: Uint8Array;
+  readonly rest: Uint8Array;
   readonly guarantee: Guarantee;
-  /** header.length + payload.length. */
+  /** head.length + rest.length. */
   readonly bytes: number;
   /** message bytes already handed out in fragments; 0 when untouched. */
   sentBytes: number;
@@ -145,9 +151,7 @@ export class GroupSender implements DatagramSource {
    * queued; returns 'try-again' when the queue budget cannot hold it now.
    */
   submit(groups: readonly Uint8Array[], payload: Uint8Array, guarantee: Guarantee): SubmitResult {
-    if (guarantee !== Guarantee.Agreed && guarantee !== Guarantee.Safe) {
-      throw new GroupError('ERR_EVS_BAD_GUARANTEE', `guarantee ${String(guarantee)} is neither agreed (0) nor safe (1)`);
-    }
+    checkGuarantee(guarantee);
     if (groups.length > groupCountMax) {
       throw new GroupError('ERR_EVS_TOO_MANY_GROUPS', `${groups.length} groups; at most ${groupCountMax}`);
     }
@@ -155,10 +159,28 @@ export class GroupSender implements DatagramSource {
     if (payload.length > this.messageBytesMax) {
       throw new GroupError('ERR_EVS_MESSAGE_TOO_LARGE', `payload of ${payload.length} bytes; at most ${this.messageBytesMax}`);
     }
-    const header = encodeGroupHeader(groups);
-    const bytes = header.length + payload.length;
+    return this.#enqueue(encodeGroupHeader(groups), payload, guarantee);
+  }
+
+  /**
+   * Queue one message already encoded (group header, then payload), as the
+   * runtime's handles write it into the submit ring: its names were validated
+   * there and are neither parsed nor encoded again here. Throws GroupError for
+   * a bad guarantee or a message above `messageBytesMax + groupHeaderBytesMax`.
+   * Takes ownership of `message`.
+   */
+  submitMessage(message: Uint8Array, guarantee: Guarantee): SubmitResult {
+    checkGuarantee(guarantee);
+    if (message.length < 1 || message.length > this.messageBytesMax + groupHeaderBytesMax) {
+      throw new GroupError('ERR_EVS_MESSAGE_TOO_LARGE', `encoded message of ${message.length} bytes; 1 to ${this.messageBytesMax + groupHeaderBytesMax} expected`);
+    }
+    return this.#enqueue(EMPTY, message, guarantee);
+  }
+
+  #enqueue(head: Uint8Array, rest: Uint8Array, guarantee: Guarantee): SubmitResult {
+    const bytes = head.length + rest.length;
     if (this.queuedMessages > 0 && bytes > this.freeBytes()) return 'try-again';
-    this.#queue.push({ header, payload, guarantee, bytes, sentBytes: 0, fragmentIndex: 0, number: 0 });
+    this.#queue.push({ head, rest, guarantee, bytes, sentBytes: 0, fragmentIndex: 0, number: 0 });
     this.#queuedBytes += bytes;
     return 'ok';
   }
@@ -280,16 +302,22 @@ export class GroupSender implements DatagramSource {
   }
 }
 
-/** Copy message bytes [from, to) — the header first, then the payload — to `target` at `at`. */
+/** Copy message bytes [from, to) — `head` first, then `rest` — to `target` at `at`. */
 function copyMessageRange(m: Queued, from: number, to: number, target: Uint8Array, at: number): void {
-  const h = m.header.length;
+  const h = m.head.length;
   if (from < h) {
     const end = Math.min(to, h);
-    target.set(m.header.subarray(from, end), at);
+    target.set(m.head.subarray(from, end), at);
     at += end - from;
   }
   if (to > h) {
-    target.set(m.payload.subarray(Math.max(from, h) - h, to - h), at);
+    target.set(m.rest.subarray(Math.max(from, h) - h, to - h), at);
+  }
+}
+
+function checkGuarantee(guarantee: Guarantee): void {
+  if (guarantee !== Guarantee.Agreed && guarantee !== Guarantee.Safe) {
+    throw new GroupError('ERR_EVS_BAD_GUARANTEE', `guarantee ${String(guarantee)} is neither agreed (0) nor safe (1)`);
   }
 }
 

@@ -9,7 +9,8 @@
 import { EvsError } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
 import type { NetworkDriverStats } from './network/network-driver.ts';
-import type { Membership, ProtocolDriverStats } from './protocol/protocol-driver.ts';
+import type { Membership } from '../types.ts';
+import type { ProtocolDriverStats } from './protocol/protocol-driver.ts';
 import type { RecordRingShared } from './rings/record-ring.ts';
 
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: { code: string; message: string } };
@@ -69,7 +70,7 @@ export interface RuntimeWorkerData {
   /** split layout only (the rx ring's data bell is the submit ring's: one doorbell wakes the protocol loop). */
   readonly rx: RecordRingShared | null;
   readonly tx: RecordRingShared | null;
-  /** Int32Array over it: the protocol driver's status (protocol-driver.ts). */
+  /** Int32Array over it: the protocol driver's status (protocol/driver-status.ts). */
   readonly status: SharedArrayBuffer;
   /** print the core's log lines to stderr. */
   readonly debug: boolean;

@@ -23,7 +23,7 @@ export interface RuntimeThreads {
   readonly submit: RecordWriter;
   /** protocol worker → main: deliveries and configuration changes. */
   readonly deliver: RecordReader;
-  /** the protocol driver's status word (protocol-driver.ts). */
+  /** the protocol driver's status word (protocol/driver-status.ts). */
   readonly status: Int32Array;
   readonly workers: readonly Worker[];
   /** releases the comlink proxies and terminates every worker. */

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { messageBytesMaxDefault } from '../../limits.ts';
 import type { EvsNodeStartOptions } from '../../node.ts';
 import { resolveOptions, type ResolvedOptions } from '../../options.ts';
+import { probeHost } from '../../runtime/network/interface-mtu.ts';
 import type { ProcessClusterOptions } from '../process-cluster.ts';
 import type { BenchConfig, Layout } from './bench-config.ts';
 
@@ -55,7 +56,7 @@ export function resolvedNodeOptions(config: BenchConfig, threads: ThreadChoice):
     nodeId: 1, bindAddr: config.addresses[0]!, port: config.port, members, key: randomBytes(32), stateDir: '.',
     ...nodeOptionsOf(config, threads),
   } as EvsNodeStartOptions;
-  return resolveOptions(options);
+  return resolveOptions(options, probeHost(options));
 }
 
 /** the resolved options worth recording: no key, no state dir. */

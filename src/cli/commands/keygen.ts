@@ -6,7 +6,7 @@
  */
 import { Command } from 'commander';
 import { resolve } from 'node:path';
-import { clusterKeyBytesMax, clusterKeyBytesMin } from '../../runtime/crypto/cipher.ts';
+import { clusterKeyBytesMax, clusterKeyBytesMin } from '../../limits.ts';
 import { clusterKeyBytesDefault, generateClusterKey, writeKeyFile } from '../../runtime/crypto/keyfile.ts';
 import { EvsError } from '../../errors.ts';
 import { UsageError, exitOnCommanderError, failAndExit } from './cli-error.ts';

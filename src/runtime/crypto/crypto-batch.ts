@@ -21,20 +21,8 @@
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { move, Piscina, transferableSymbol, valueSymbol } from 'piscina';
-import {
-  aesGcmOverheadBytes,
-  checkClusterKeySize,
-  checkSaltsMax,
-  createEnvelopeHeader,
-  deriveDatagramKey,
-  envelopeHeaderBytes,
-  envelopeSalt,
-  openDatagram,
-  readEnvelope,
-  SaltCache,
-  saltBytes,
-  sealDatagram,
-} from './cipher.ts';
+import { aesGcmOverheadBytes, checkClusterKeySize, createEnvelopeHeader, deriveDatagramKey, envelopeHeaderBytes, envelopeSalt, openDatagram, readEnvelope, saltBytes, sealDatagram } from './envelope.ts';
+import { checkSaltsMax, SaltCache } from './replay-window.ts';
 
 /** What a pool thread gets as piscina's workerData. */
 export interface CryptoTaskData {

@@ -2,7 +2,7 @@
  * `threads.cryptoThreads > 0`: the AES-256-GCM work of whole batches runs in
  * a piscina pool, while the state that must be sequential stays on the
  * owner's thread. Datagrams are byte-for-byte those of AesGcmCipher (same
- * envelope, same HKDF; the code is shared from cipher.ts), so a pooled node
+ * envelope, same HKDF; the code is shared from envelope.ts), so a pooled node
  * and an inline node read each other's datagrams.
  *
  * ## Measured (bench/crypto.bench.ts, one run: `npx tsx bench/crypto.bench.ts`)
@@ -58,35 +58,26 @@
  * promise reject (no datagram of it is counted); piscina starts a replacement.
  */
 import { randomFillSync } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { BatchCipher } from '../network/network-driver.ts';
-import { resolveWorkerEntry } from '../workers/spawn.ts';
-import {
-  type AesGcmCipherOptions,
-  aesGcmOverheadBytes,
-  authTagBytes,
-  checkClusterKeySize,
-  checkCounters,
-  checkSaltsMax,
-  createCryptoStats,
-  createEnvelopeHeader,
-  type CryptoStats,
-  envelopeHeaderBytes,
-  type OpenFailure,
-  readEnvelope,
-  ReplayWindow,
-  SaltCache,
-  saltBytes,
-  saltsMaxDefault,
-} from './cipher.ts';
+import { CryptoError } from '../../errors.ts';
+import type { AesGcmCipherOptions } from './ciphers.ts';
 import { type CryptoTask, type CryptoTaskData, type CryptoTaskResult, openOk } from './crypto-batch.ts';
-import { CryptoError } from './errors.ts';
+import { type BatchCipher, createCryptoStats, type CryptoStats, type OpenFailure } from './datagram-cipher.ts';
+import { aesGcmOverheadBytes, authTagBytes, checkClusterKeySize, checkCounters, createEnvelopeHeader, envelopeHeaderBytes, readEnvelope, saltBytes } from './envelope.ts';
+import { checkSaltsMax, ReplayWindow, SaltCache, saltsMaxDefault } from './replay-window.ts';
 
-/** The piscina entry; resolveWorkerEntry picks .ts (sources) or .js (built). */
-const taskEntry = new URL('../../../workers/crypto-task.ts', import.meta.url);
-/** Registers tsx inside a thread started from sources (see spawn.ts: Node 20 ignores --import there). */
-const tsxPreload = new URL('../workers/tsx-preload.cjs', import.meta.url);
+/**
+ * How a pool thread starts: the module piscina loads (workers/crypto-task.ts,
+ * or its built .js) and the flags it needs. The worker layer resolves it
+ * (cryptoTaskEntry, src/runtime/workers/crypto-task-entry.ts): only it knows
+ * where the entry lives and whether the code runs from sources.
+ */
+export interface PoolThreadEntry {
+  /** absolute path of the task module. */
+  readonly filename: string;
+  /** flags of the pool threads; absent: the parent's, as piscina does by default. */
+  readonly execArgv?: readonly string[];
+}
 
 export type CryptoPoolOptions = AesGcmCipherOptions;
 
@@ -129,24 +120,22 @@ export class CryptoPool implements BatchCipher {
    * Starts `threads` pool threads and waits for one ping per thread, so that a
    * task module that fails to load fails here, not on the first batch (piscina
    * may hand two pings to the same thread). `clusterKey`: 32..4096 bytes,
-   * copied to each thread.
+   * copied to each thread. `entry`: the task module (cryptoTaskEntry()).
    */
-  static async create(clusterKey: Uint8Array, threads: number, options: CryptoPoolOptions = {}): Promise<CryptoPool> {
+  static async create(clusterKey: Uint8Array, threads: number, entry: PoolThreadEntry, options: CryptoPoolOptions = {}): Promise<CryptoPool> {
     checkClusterKeySize(clusterKey.length, 'the cluster key');
     if (!Number.isInteger(threads) || threads < 1) {
       throw new CryptoError('ERR_EVS_CRYPTO_BAD_OPTION', `a crypto pool needs an integer number of threads >= 1, got ${threads}`);
     }
     const saltsMax = options.saltsMax ?? saltsMaxDefault;
     checkSaltsMax(saltsMax);
-    const { file, typescript } = resolveWorkerEntry(taskEntry);
     const workerData: CryptoTaskData = { clusterKey: Uint8Array.from(clusterKey), saltsMax };
     const piscina = new Piscina<CryptoTask, CryptoTaskResult>({
-      filename: fileURLToPath(file),
+      filename: entry.filename,
       minThreads: threads,
       maxThreads: threads,
       workerData,
-      // From sources the parent's execArgv (tsx's or vitest's loader flags) is not wanted; built code inherits it as usual.
-      ...(typescript ? { execArgv: ['--require', fileURLToPath(tsxPreload)] } : {}),
+      ...(entry.execArgv === undefined ? {} : { execArgv: [...entry.execArgv] }),
     });
     const pool = new CryptoPool(piscina, threads, saltsMax);
     try {

@@ -12,12 +12,13 @@
 import { randomBytes } from 'node:crypto';
 import { type Stats, closeSync, fchmodSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { checkClusterKeySize, clusterKeyBytesMax, clusterKeyBytesMin } from './cipher.ts';
-import { CryptoError } from './errors.ts';
+import { checkClusterKeySize } from './envelope.ts';
+import { clusterKeyBytesMax, clusterKeyBytesMin } from '../../limits.ts';
+import { CryptoError } from '../../errors.ts';
 
 /**
  * What generateClusterKey and `evs keygen` make: 32 bytes. Every datagram key
- * is HKDF-SHA256(cluster key, ...) of 32 bytes (cipher.ts), and 32 random
+ * is HKDF-SHA256(cluster key, ...) of 32 bytes (envelope.ts), and 32 random
  * bytes of input already carry AES-256's full 256 bits; a longer key adds
  * nothing. Keys of up to 4096 bytes are still accepted (corosync's authkey is 128).
  */

@@ -7,9 +7,24 @@
  * one lost fragment loses the whole datagram.
  *
  * Linux only (/sys/class/net/<if>/mtu); null elsewhere or when unknown.
+ *
+ * Option resolution (src/options.ts) is pure: the runtime probes here and
+ * passes the answer in (`resolveOptions(options, probeHost(options))`).
  */
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
+import type { EvsNodeOptions, HostFacts } from '../../options.ts';
+
+/**
+ * What resolveOptions needs to know about this host for `options`: the MTU of
+ * bindAddr's interface, probed only when netmtu is not given. Reads the
+ * options before they are validated, so it tolerates any shape.
+ */
+export function probeHost(options: Partial<EvsNodeOptions> | null | undefined): HostFacts {
+  const bindAddr: unknown = options?.bindAddr;
+  if (options?.netmtu !== undefined || typeof bindAddr !== 'string') return {};
+  return { interfaceMtuBytes: interfaceMtuBytes(bindAddr) };
+}
 
 export function interfaceMtuBytes(address: string): number | null {
   if (process.platform !== 'linux') return null;

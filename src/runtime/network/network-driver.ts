@@ -11,19 +11,9 @@
  */
 import { EvsError } from '../../errors.ts';
 import type { ResolvedOptions } from '../../options.ts';
-import { AesGcmCipher, NullCipher, isOpenFailure, type CryptoStats, type DatagramCipher, type OpenFailure } from '../crypto/cipher.ts';
+import { AesGcmCipher, NullCipher } from '../crypto/ciphers.ts';
+import { isOpenFailure, type BatchCipher, type CryptoStats, type DatagramCipher, type OpenFailure } from '../crypto/datagram-cipher.ts';
 import { UdpTransport, type Datagram, type TransportStats } from './udp-transport.ts';
-
-/** AEAD for batches, off the network thread (see crypto-pool.ts). */
-export interface BatchCipher {
-  readonly overheadBytes: number;
-  /** sealed copies, in order; counters are assigned in call order. */
-  seal(plains: readonly Uint8Array[]): Promise<Uint8Array[]>;
-  /** plaintexts or why each was refused, in order; replay state is updated in call order. */
-  open(sealed: readonly Uint8Array[]): Promise<(Uint8Array | OpenFailure)[]>;
-  stats(): CryptoStats;
-  close(): Promise<void>;
-}
 
 export interface NetworkDriverStats {
   readonly transport: TransportStats;

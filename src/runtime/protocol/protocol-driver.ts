@@ -10,28 +10,29 @@
  * UDP sockets of the network driver living in the same thread.
  *
  * Each step acts on the core's Ready in etcd raft's order: persist the ring
- * seq (write, fsync, rename), send, deliver, re-arm the deadline.
+ * seq (write, fsync, rename), send, deliver, re-arm the deadline. Deliveries
+ * to handles (registry, group matching, the backlog behind the deliver ring)
+ * live in handle-delivery.ts.
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { EvsCore, type AppEvent } from '../../groups/evs-core.ts';
-import { datagramPayloadBytes, groupHeaderBytesMax } from '../../groups/format.ts';
-import { GroupSet, groupsMatch } from '../../groups/match.ts';
+import { EvsCore } from '../../groups/evs-core.ts';
+import { datagramPayloadBytes } from '../../groups/format.ts';
 import type { ResolvedOptions } from '../../options.ts';
-import type { ConfchgEvent } from '../../protocol/ready.ts';
 import type { ProcessorStats } from '../../protocol/stats.ts';
+import type { Membership } from '../../types.ts';
 import { decode, decodeErrors, type DecodeError } from '../../wire/decode.ts';
 import { encodeInto } from '../../wire/encode.ts';
 import { mcastHeaderBytes } from '../../wire/header.ts';
 import type { RingId } from '../../wire/messages.ts';
-import { datagramBytesMax } from '../../limits.ts';
-import { aesGcmOverheadBytes } from '../crypto/cipher.ts';
-import { datagramRecordNodeId, datagramRecordHeadBytes } from '../records/datagram-record.ts';
-import { DeliverHeadEncoder, deliverHeadBytesMax, handlesPerNodeMax } from '../records/deliver-record.ts';
-import { decodeSubmitRecord } from '../records/submit-record.ts';
+import { datagramBytesMax, submitRecordsPerPassMax } from '../../limits.ts';
+import { aesGcmOverheadBytes } from '../crypto/envelope.ts';
+import { datagramRecordHeadBytes } from '../records/datagram-record.ts';
+import { submitRecordGuarantee, submitRecordMessageAt } from '../records/submit-record.ts';
 import type { Doorbell } from '../rings/doorbell.ts';
 import type { RecordReader, RecordWriter } from '../rings/record-ring.ts';
 import { loadRingSeq, storeRingSeq } from '../state/ring-seq-file.ts';
-import { EvsError } from '../../errors.ts';
+import { driverStatusDeliverOverflow } from './driver-status.ts';
+import { HandleDelivery } from './handle-delivery.ts';
 
 /** Where the driver's datagrams go: the tx ring (split) or the network driver itself (single). */
 export interface DatagramLink {
@@ -39,12 +40,6 @@ export interface DatagramLink {
   send(to: number, datagram: Uint8Array): void;
   /** end of one Ready's sends: wake the consumer once. */
   endBatch(): void;
-}
-
-export interface Membership {
-  readonly localNodeId: number;
-  readonly ringId: RingId;
-  readonly members: readonly number[];
 }
 
 export interface ProtocolDriverStats {
@@ -60,7 +55,7 @@ export interface ProtocolDriverStats {
   readonly messagesFiltered: number;
   readonly configurationChanges: number;
   readonly ringSeqWrites: number;
-  /** submit records that did not parse (a bug on the main side). */
+  /** submit records not framed as one (a bug on the main side). */
   readonly submitMalformed: number;
   /** deliveries waiting because the deliver ring was full (main thread slow or blocked). */
   readonly deliverBacklogRecords: number;
@@ -87,53 +82,27 @@ export interface ProtocolDriverParts {
   readonly log?: (line: string) => void;
 }
 
-/** `status[0]` values. */
-export const driverStatusRunning = 0;
-export const driverStatusDeliverOverflow = 1;
-
-interface BacklogRecord {
-  readonly head: Uint8Array;
-  readonly body: Uint8Array;
-}
-
-const EMPTY = new Uint8Array(0);
 /** while deliveries wait for room in the deliver ring, look again this often. */
 const backlogPollMs = 1;
-/**
- * submit records taken into the core per pass of the loop (or per datagram
- * handed in by the network driver). A burst of small messages fills the
- * core's queue (queueBytesMax) with tens of thousands of them: taken in one
- * go, that pass kept the loop from the token for 200 ms and more, and a
- * 300 ms token timeout expired on a loaded machine.
- */
-const submitBatchRecords = 256;
 
 export class ProtocolDriver {
   readonly #p: ProtocolDriverParts;
   readonly #core: EvsCore;
   readonly #nodeId: number;
-  readonly #handles = new Map<number, GroupSet>();
+  readonly #delivery: HandleDelivery;
   readonly #encodeBuffer = new Uint8Array(datagramBytesMax);
-  readonly #heads = new DeliverHeadEncoder(deliverHeadBytesMax + groupHeaderBytesMax + 64 * 1024);
-  readonly #matched: number[] = [];
   #pendingSubmit: Uint8Array | null = null;
-  #backlog: BacklogRecord[] = [];
-  #backlogHead = 0;
-  #backlogBytes = 0;
-  #lastRegular: ConfchgEvent | null = null;
   #firstRegular: (() => void) | null = null;
   readonly #started: Promise<void>;
   #loop: Promise<void> | null = null;
   #stopped = false;
-  #deliverDirty = false;
-  /** submit records the current pass may still take (submitBatchRecords per pass). */
+  /** submit records the current pass may still take (submitRecordsPerPassMax per pass). */
   #submitBudget = 0;
   /** the budget ran out with records left in the submit ring. */
   #submitMore = false;
   readonly #stats = {
     decodeDropped: Object.fromEntries(decodeErrors.map((r) => [r, 0])) as Record<DecodeError, number>,
-    datagramsIn: 0, datagramsOut: 0, messagesSubmitted: 0, messagesDelivered: 0, messagesFiltered: 0,
-    configurationChanges: 0, ringSeqWrites: 0, deliverBacklogPeakBytes: 0, submitMalformed: 0,
+    datagramsIn: 0, datagramsOut: 0, messagesSubmitted: 0, ringSeqWrites: 0, submitMalformed: 0,
   };
 
   constructor(parts: ProtocolDriverParts) {
@@ -149,6 +118,7 @@ export class ProtocolDriver {
       queueBytesMax: o.queueBytesMax,
       ...(parts.log !== undefined ? { log: parts.log } : {}),
     });
+    this.#delivery = new HandleDelivery(parts.deliver, o.rings.deliverBacklogBytes, () => this.#overflow());
     this.#started = new Promise((resolve) => {
       this.#firstRegular = resolve;
     });
@@ -166,7 +136,7 @@ export class ProtocolDriver {
 
   /** a received datagram (single layout: called by the network driver, one event-loop task each). */
   handleDatagram(datagram: Uint8Array): void {
-    this.#submitBudget = submitBatchRecords;
+    this.#submitBudget = submitRecordsPerPassMax;
     this.#receive(datagram);
   }
 
@@ -186,45 +156,38 @@ export class ProtocolDriver {
   }
 
   openHandle(id: number): void {
-    if (this.#handles.has(id)) throw new EvsError('ERR_EVS_BAD_HANDLE', `handle ${id} is already open`);
-    if (this.#handles.size >= handlesPerNodeMax) throw new EvsError('ERR_EVS_TOO_MANY_HANDLES', `at most ${handlesPerNodeMax} handles per node`);
-    this.#handles.set(id, new GroupSet());
-    // The new handle's first event is the current configuration (evs_initialize did the same).
-    const current = this.#lastRegular;
-    if (current !== null) {
-      this.#write(this.#heads.confchg([id], { ...current, left: [], joined: [] }), EMPTY);
-      this.#flushDeliver();
-    }
+    this.#delivery.openHandle(id);
   }
 
   closeHandle(id: number): void {
-    this.#handles.delete(id);
+    this.#delivery.closeHandle(id);
   }
 
   join(id: number, groups: readonly Uint8Array[]): void {
-    const set = this.#handle(id);
-    for (const g of groups) set.add(g);
+    this.#delivery.join(id, groups);
   }
 
   leave(id: number, groups: readonly Uint8Array[]): void {
-    const set = this.#handle(id);
-    for (const g of groups) set.delete(g);
+    this.#delivery.leave(id, groups);
   }
 
   membership(): Membership {
-    const r = this.#lastRegular;
+    const r = this.#delivery.lastRegular;
     return { localNodeId: this.#nodeId, ringId: r?.ringId ?? this.#core.processor.ringId, members: r?.members ?? [] };
   }
 
   stats(): ProtocolDriverStats {
     const core = this.#core.stats;
+    const outbox = this.#delivery.outbox;
     return {
       ...this.#stats,
+      ...this.#delivery.stats,
       decodeDropped: { ...this.#stats.decodeDropped },
       state: this.#core.processor.state,
       ringId: this.#core.processor.ringId,
-      deliverBacklogRecords: this.#backlog.length - this.#backlogHead,
-      deliverBacklogBytes: this.#backlogBytes,
+      deliverBacklogRecords: outbox.backlogRecords,
+      deliverBacklogBytes: outbox.backlogBytes,
+      deliverBacklogPeakBytes: outbox.backlogPeakBytes,
       queuedMessages: core.queuedMessages,
       queuedBytes: core.queuedBytes,
       totem: { ...this.#core.processor.stats },
@@ -256,14 +219,14 @@ export class ProtocolDriver {
       }
       const now = this.#p.clock();
       let waitMs = Math.max(0, this.#core.nextDeadline() - now);
-      if (this.#backlogBytes > 0) waitMs = Math.min(waitMs, backlogPollMs);
+      if (this.#delivery.outbox.backlogBytes > 0) waitMs = Math.min(waitMs, backlogPollMs);
       await this.#p.bell.waitAsync(hasInput, waitMs);
     }
   }
 
   /** one pass: received datagrams, due timers, submitted messages, then the Ready. */
   #step(): void {
-    this.#submitBudget = submitBatchRecords;
+    this.#submitBudget = submitRecordsPerPassMax;
     const rx = this.#p.rx;
     if (rx !== null) {
       // A fresh copy per datagram: the core keeps MCAST payloads (zero-copy views) in its sort queue.
@@ -279,7 +242,7 @@ export class ProtocolDriver {
   /** after any input: take submitted messages while the core's queue has room, then act on the Ready. */
   #afterInput(): void {
     this.#pumpSubmit();
-    this.#drainBacklog();
+    this.#delivery.outbox.drain();
     const ready = this.#core.ready();
     if (ready.persistRingSeq !== null) {
       storeRingSeq(this.#p.options.stateDir, this.#nodeId, ready.persistRingSeq);
@@ -293,8 +256,14 @@ export class ProtocolDriver {
       this.#stats.datagramsOut += ready.sends.length;
       this.#p.link.endBatch();
     }
-    if (ready.events.length > 0) this.#emit(ready.events);
-    this.#flushDeliver();
+    if (ready.events.length > 0) {
+      this.#delivery.deliver(ready.events);
+      if (this.#firstRegular !== null && this.#delivery.lastRegular !== null) {
+        this.#firstRegular();
+        this.#firstRegular = null;
+      }
+    }
+    this.#delivery.outbox.flush();
   }
 
   #pumpSubmit(): void {
@@ -309,81 +278,20 @@ export class ProtocolDriver {
       const record = this.#pendingSubmit ?? submit.read();
       if (record === null) return;
       this.#submitBudget--;
-      const message = decodeSubmitRecord(record);
-      if (message === null) {
+      const guarantee = submitRecordGuarantee(record);
+      if (guarantee === null) {
         this.#stats.submitMalformed++;
         this.#pendingSubmit = null;
         continue;
       }
-      if (this.#core.submit(this.#p.clock(), message.groups, message.payload, message.guarantee) === 'try-again') {
+      // the message goes into the core's queue as the handle encoded it: no parse, no second encode
+      if (this.#core.submitMessage(this.#p.clock(), record.subarray(submitRecordMessageAt), guarantee) === 'try-again') {
         this.#pendingSubmit = record; // the core's queue is full: keep it until a token visit makes room
         return;
       }
       this.#pendingSubmit = null;
       this.#stats.messagesSubmitted++;
     }
-  }
-
-  #emit(events: readonly AppEvent[]): void {
-    for (const ev of events) {
-      if (ev.kind === 'confchg') {
-        this.#stats.configurationChanges++;
-        if (ev.type === 'regular') {
-          this.#lastRegular = ev;
-          this.#firstRegular?.();
-          this.#firstRegular = null;
-        }
-        if (this.#handles.size > 0) this.#write(this.#heads.confchg([...this.#handles.keys()], ev), EMPTY);
-        continue;
-      }
-      const matched = this.#matched;
-      matched.length = 0;
-      for (const [id, joined] of this.#handles) if (groupsMatch(ev.groups, joined)) matched.push(id);
-      if (matched.length === 0) {
-        this.#stats.messagesFiltered++;
-        continue;
-      }
-      this.#stats.messagesDelivered++;
-      this.#write(this.#heads.message(matched, ev.guarantee, ev.sender, ev.groups), ev.payload);
-    }
-  }
-
-  /** one deliver record, through the ring or, while it is full, the backlog (order kept). */
-  #write(head: Uint8Array, body: Uint8Array): void {
-    if (this.#backlogBytes === 0 && this.#p.deliver.tryWriteParts(head, body)) {
-      this.#deliverDirty = true;
-      return;
-    }
-    this.#backlog.push({ head: head.slice(), body });
-    this.#backlogBytes += head.length + body.length;
-    this.#stats.deliverBacklogPeakBytes = Math.max(this.#stats.deliverBacklogPeakBytes, this.#backlogBytes);
-    if (this.#backlogBytes > this.#p.options.rings.deliverBacklogBytes) this.#overflow();
-  }
-
-  #drainBacklog(): void {
-    if (this.#backlogBytes === 0) return;
-    const deliver = this.#p.deliver;
-    while (this.#backlogHead < this.#backlog.length) {
-      const r = this.#backlog[this.#backlogHead]!;
-      if (!deliver.tryWriteParts(r.head, r.body)) break;
-      this.#deliverDirty = true;
-      this.#backlogBytes -= r.head.length + r.body.length;
-      this.#backlogHead++;
-    }
-    if (this.#backlogHead === this.#backlog.length) {
-      this.#backlog = [];
-      this.#backlogHead = 0;
-      this.#backlogBytes = 0;
-    } else if (this.#backlogHead > 1024) {
-      this.#backlog = this.#backlog.slice(this.#backlogHead);
-      this.#backlogHead = 0;
-    }
-  }
-
-  #flushDeliver(): void {
-    if (!this.#deliverDirty) return;
-    this.#deliverDirty = false;
-    this.#p.deliver.flush();
   }
 
   /**
@@ -399,11 +307,5 @@ export class ProtocolDriver {
     Atomics.store(this.#p.status, 0, driverStatusDeliverOverflow);
     this.#core.leave(this.#p.clock());
     this.#p.deliver.wakeConsumer();
-  }
-
-  #handle(id: number): GroupSet {
-    const set = this.#handles.get(id);
-    if (set === undefined) throw new EvsError('ERR_EVS_BAD_HANDLE', `handle ${id} is not open`);
-    return set;
   }
 }

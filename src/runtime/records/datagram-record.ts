@@ -5,19 +5,20 @@
  *
  * The datagram is plaintext: the network worker seals and opens.
  */
+import { readU32LE, writeU32LE } from '../../bytes.ts';
+
 export const datagramRecordHeadBytes = 4;
 
 /** A reusable 4-byte head (one per writer). */
 export class DatagramRecordHead {
   readonly bytes = new Uint8Array(datagramRecordHeadBytes);
-  readonly #view = new DataView(this.bytes.buffer);
 
   set(nodeId: number): Uint8Array {
-    this.#view.setUint32(0, nodeId, true);
+    writeU32LE(this.bytes, 0, nodeId);
     return this.bytes;
   }
 }
 
 export function datagramRecordNodeId(record: Uint8Array): number {
-  return ((record[0] as number) | ((record[1] as number) << 8) | ((record[2] as number) << 16) | ((record[3] as number) << 24)) >>> 0;
+  return readU32LE(record, 0);
 }

@@ -31,24 +31,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rm
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ringSeqMax } from '../../limits.ts';
-import { EvsError } from '../../errors.ts';
-
-export type RingSeqFileErrorCode =
-  /** the file exists but is not 12 bytes, fails its check, or holds a seq beyond 2^53 - 1. */
-  | 'ERR_EVS_STATE_FILE_CORRUPT'
-  /** the file system refused (`cause` holds the original error). */
-  | 'ERR_EVS_STATE_FILE_IO'
-  /** a node id that is not a non-zero u32, or a seq that is not an integer 0..ringSeqMax. */
-  | 'ERR_EVS_STATE_FILE_BAD_ARGUMENT';
-
-/** Stable `code`, as every error of this project (send `{ code, message }` across a thread: structured clone drops `code`). */
-export class RingSeqFileError extends EvsError {
-  override readonly name: string = 'RingSeqFileError';
-  declare readonly code: RingSeqFileErrorCode;
-  constructor(code: RingSeqFileErrorCode, message: string, options?: { cause: unknown }) {
-    super(code, message, options);
-  }
-}
+import { RingSeqFileError } from '../../errors.ts';
 
 /** "TERS" as a little-endian u32 (bytes 0x54 0x45 0x52 0x53). */
 export const ringSeqFileMagic = 0x53524554;

@@ -11,12 +11,14 @@ import { performance } from 'node:perf_hooks';
 import type { MessagePort } from 'node:worker_threads';
 import { expose } from 'comlink';
 import { outcome, type NetworkControl, type ProtocolControl, type RuntimeWorkerData, type SingleControl } from '../control.ts';
-import { NetworkDriver, type BatchCipher, type PlainHandler } from '../network/network-driver.ts';
+import type { BatchCipher } from '../crypto/datagram-cipher.ts';
+import { NetworkDriver, type PlainHandler } from '../network/network-driver.ts';
 import { ProtocolDriver, type DatagramLink } from '../protocol/protocol-driver.ts';
 import { DatagramRecordHead, datagramRecordHeadBytes, datagramRecordNodeId } from '../records/datagram-record.ts';
 import { Doorbell } from '../rings/doorbell.ts';
 import { RecordReader, RecordWriter } from '../rings/record-ring.ts';
 import { nodeEndpoint } from './comlink-endpoint.ts';
+import { cryptoTaskEntry } from './crypto-task-entry.ts';
 
 const clock = (): number => performance.now();
 
@@ -64,7 +66,7 @@ async function createPool(data: RuntimeWorkerData): Promise<BatchCipher | null> 
   const threads = data.options.threads.cryptoThreads;
   if (threads === 0 || data.key === null) return null;
   const { CryptoPool } = await import('../crypto/crypto-pool.ts');
-  return CryptoPool.create(data.key, threads);
+  return CryptoPool.create(data.key, threads, cryptoTaskEntry());
 }
 
 /**

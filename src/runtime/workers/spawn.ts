@@ -60,6 +60,18 @@ export function spawnWorker(url: URL, workerData?: unknown, options: Omit<Worker
   });
 }
 
+/**
+ * A module for a thread pool (piscina) in the current mode: its path, and
+ * from sources the tsx preload in place of the parent's execArgv (which may
+ * carry tsx's or vitest's own loader flags); built code inherits the parent's
+ * flags as usual (no `execArgv`).
+ */
+export function poolThreadEntry(url: URL): { readonly filename: string; readonly execArgv?: readonly string[] } {
+  const { file, typescript } = resolveWorkerEntry(url);
+  const filename = fileURLToPath(file);
+  return typescript ? { filename, execArgv: ['--require', fileURLToPath(PRELOAD)] } : { filename };
+}
+
 /** `--cpu-prof*` flags of this process, so that `node --cpu-prof` also profiles workers started from sources. */
 function profilerFlags(): string[] {
   return process.execArgv.filter((flag) => flag.startsWith('--cpu-prof'));

@@ -12,7 +12,8 @@ import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvsHandle, EvsNode } from '../../../src/index.ts';
-import { AesGcmCipher, isOpenFailure, type OpenFailure } from '../../../src/runtime/crypto/cipher.ts';
+import { AesGcmCipher } from '../../../src/runtime/crypto/ciphers.ts';
+import { isOpenFailure, type OpenFailure } from '../../../src/runtime/crypto/datagram-cipher.ts';
 import { decode, MessageType } from '../../../src/wire/index.ts';
 import { bytes, layoutCases, LocalCluster, Recorder, sleep, waitFor } from './local-cluster.ts';
 

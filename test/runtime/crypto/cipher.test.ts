@@ -5,26 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  AesGcmCipher,
-  type CryptoStats,
-  type DatagramCipher,
-  NullCipher,
-  type OpenFailure,
-  ReplayWindow,
-  aesGcmOverheadBytes,
-  authTagBytes,
-  clusterKeyBytesMax,
-  clusterKeyBytesMin,
-  envelopeByte,
-  envelopeHeaderBytes,
-  isOpenFailure,
-  openFailures,
-  replayWindowCounters,
-  saltBytes,
-} from '../../../src/runtime/crypto/cipher.ts';
-import { CryptoError } from '../../../src/runtime/crypto/errors.ts';
-import { datagramBytesMax } from '../../../src/limits.ts';
+import { AesGcmCipher, NullCipher } from '../../../src/runtime/crypto/ciphers.ts';
+import { type CryptoStats, type DatagramCipher, type OpenFailure, isOpenFailure, openFailures } from '../../../src/runtime/crypto/datagram-cipher.ts';
+import { ReplayWindow } from '../../../src/runtime/crypto/replay-window.ts';
+import { aesGcmOverheadBytes, authTagBytes, envelopeByte, envelopeHeaderBytes, saltBytes } from '../../../src/runtime/crypto/envelope.ts';
+import { CryptoError } from '../../../src/errors.ts';
+import { clusterKeyBytesMax, clusterKeyBytesMin, datagramBytesMax, replayWindowCounters } from '../../../src/limits.ts';
 import { wireMagic } from '../../../src/wire/header.ts';
 
 const key = new Uint8Array(randomBytes(64));

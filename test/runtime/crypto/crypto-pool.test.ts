@@ -6,22 +6,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  AesGcmCipher,
-  type CryptoStats,
-  type OpenFailure,
-  aesGcmOverheadBytes,
-  envelopeByte,
-  envelopeHeaderBytes,
-  isOpenFailure,
-  openFailures,
-  replayWindowCounters,
-  saltBytes,
-} from '../../../src/runtime/crypto/cipher.ts';
+import { AesGcmCipher } from '../../../src/runtime/crypto/ciphers.ts';
+import { type CryptoStats, type OpenFailure, isOpenFailure, openFailures } from '../../../src/runtime/crypto/datagram-cipher.ts';
+import { aesGcmOverheadBytes, envelopeByte, envelopeHeaderBytes, saltBytes } from '../../../src/runtime/crypto/envelope.ts';
+import { replayWindowCounters } from '../../../src/limits.ts';
 import { CryptoPool } from '../../../src/runtime/crypto/crypto-pool.ts';
-import { CryptoError } from '../../../src/runtime/crypto/errors.ts';
+import { cryptoTaskEntry } from '../../../src/runtime/workers/crypto-task-entry.ts';
+import { CryptoError } from '../../../src/errors.ts';
 
 const key = new Uint8Array(randomBytes(64));
+const entry = cryptoTaskEntry();
 const openPools: CryptoPool[] = [];
 
 afterEach(async () => {
@@ -31,7 +25,7 @@ afterEach(async () => {
 });
 
 async function createPool(threadCount: number, clusterKey: Uint8Array = key): Promise<CryptoPool> {
-  const pool = await CryptoPool.create(clusterKey, threadCount);
+  const pool = await CryptoPool.create(clusterKey, threadCount, entry);
   openPools.push(pool);
   return pool;
 }
@@ -197,7 +191,7 @@ describe.each([1, 2])('CryptoPool with %i thread(s)', (threadCount) => {
   });
 
   it('close() waits for batches in flight, then leaves no thread; later calls reject', async () => {
-    const pool = await CryptoPool.create(key, threadCount); // closed here, not by afterEach
+    const pool = await CryptoPool.create(key, threadCount, entry); // closed here, not by afterEach
     const inFlight = pool.seal(mixedBatches(1)[0]!);
     const closing = pool.close();
     expect((await inFlight).length).toBeGreaterThan(0);
@@ -236,9 +230,9 @@ describe('CryptoPool edges', () => {
       }
       return 'created';
     };
-    expect(await codeOf(() => CryptoPool.create(key, 0))).toBe('ERR_EVS_CRYPTO_BAD_OPTION');
-    expect(await codeOf(() => CryptoPool.create(key, 1.5))).toBe('ERR_EVS_CRYPTO_BAD_OPTION');
-    expect(await codeOf(() => CryptoPool.create(new Uint8Array(16), 1))).toBe('ERR_EVS_KEY_SIZE');
-    expect(await codeOf(() => CryptoPool.create(key, 1, { saltsMax: 0 }))).toBe('ERR_EVS_CRYPTO_BAD_OPTION');
+    expect(await codeOf(() => CryptoPool.create(key, 0, entry))).toBe('ERR_EVS_CRYPTO_BAD_OPTION');
+    expect(await codeOf(() => CryptoPool.create(key, 1.5, entry))).toBe('ERR_EVS_CRYPTO_BAD_OPTION');
+    expect(await codeOf(() => CryptoPool.create(new Uint8Array(16), 1, entry))).toBe('ERR_EVS_KEY_SIZE');
+    expect(await codeOf(() => CryptoPool.create(key, 1, entry, { saltsMax: 0 }))).toBe('ERR_EVS_CRYPTO_BAD_OPTION');
   });
 });

@@ -7,9 +7,11 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AesGcmCipher, clusterKeyBytesMax, clusterKeyBytesMin, isOpenFailure } from '../../../src/runtime/crypto/cipher.ts';
+import { AesGcmCipher } from '../../../src/runtime/crypto/ciphers.ts';
+import { clusterKeyBytesMax, clusterKeyBytesMin } from '../../../src/limits.ts';
+import { isOpenFailure } from '../../../src/runtime/crypto/datagram-cipher.ts';
 import { EvsError } from '../../../src/errors.ts';
-import { CryptoError, type CryptoErrorCode } from '../../../src/runtime/crypto/errors.ts';
+import { CryptoError, type CryptoErrorCode } from '../../../src/errors.ts';
 import { clusterKeyBytesDefault, generateClusterKey, readKeyFile, writeKeyFile } from '../../../src/runtime/crypto/keyfile.ts';
 
 const posix = process.platform !== 'win32';

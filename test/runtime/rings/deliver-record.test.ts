@@ -4,24 +4,28 @@
  * and payload copies carved from shared slabs.
  */
 import { describe, expect, it } from 'vitest';
-import { DeliverHeadEncoder, MessageRecordReader, deliverHeadBytesMax } from '../../../src/runtime/records/deliver-record.ts';
-import { PayloadSlab, slabPayloadBytesMax } from '../../../src/runtime/records/payload-slab.ts';
+import { encodeGroupHeader } from '../../../src/groups/format.ts';
+import { DeliverHeadEncoder, DeliverRecordReader, recordKindConfchg, recordKindMessage } from '../../../src/runtime/records/deliver-record.ts';
+import { PayloadSlab, slabPayloadBytesMax } from '../../../src/runtime/dispatch/payload-slab.ts';
 
 const enc = new TextEncoder();
-const heads = new DeliverHeadEncoder(deliverHeadBytesMax + 256 * 17);
+const heads = new DeliverHeadEncoder();
 
+/** a message record as the protocol worker writes it: head, then the message bytes (group header, payload) as sent. */
 function record(handles: number[], sender: number, groups: string[], payload: Uint8Array): Uint8Array {
-  const head = heads.message(handles, 1, sender, groups.map((g) => enc.encode(g)));
-  const r = new Uint8Array(head.length + payload.length);
+  const header = encodeGroupHeader(groups.map((g) => enc.encode(g)));
+  const head = heads.message(handles, 1, sender, header.length);
+  const r = new Uint8Array(head.length + header.length + payload.length);
   r.set(head);
-  r.set(payload, head.length);
+  r.set(header, head.length);
+  r.set(payload, head.length + header.length);
   return r;
 }
 
-describe('MessageRecordReader', () => {
+describe('DeliverRecordReader', () => {
   it('reads handles, sender, guarantee, groups and payload', () => {
-    const reader = new MessageRecordReader();
-    expect(reader.read(record([3, 70000], 42, ['a', 'bé'], Uint8Array.of(9, 8, 7)))).toBe(true);
+    const reader = new DeliverRecordReader();
+    expect(reader.read(record([3, 70000], 42, ['a', 'bé'], Uint8Array.of(9, 8, 7)))).toBe(recordKindMessage);
     expect(reader.handles).toEqual([3, 70000]);
     expect([reader.sender, reader.guarantee]).toEqual([42, 1]);
     expect(reader.groups).toEqual(['a', 'bé']);
@@ -29,7 +33,7 @@ describe('MessageRecordReader', () => {
   });
 
   it('hands out the same frozen group array while the group list repeats, a new one when it changes', () => {
-    const reader = new MessageRecordReader();
+    const reader = new DeliverRecordReader();
     reader.read(record([1], 1, ['x', 'y'], new Uint8Array(5)));
     const first = reader.groups;
     reader.read(record([1, 2], 2, ['x', 'y'], new Uint8Array(0)));
@@ -42,9 +46,20 @@ describe('MessageRecordReader', () => {
     expect(reader.handles).toEqual([1]);
   });
 
-  it('says no to a configuration-change record', () => {
-    const confchg = heads.confchg([1], { kind: 'confchg', type: 'regular', ringId: { rep: 1, seq: 4 }, fromRingId: { rep: 1, seq: 0 }, members: [1], left: [], joined: [1] });
-    expect(new MessageRecordReader().read(confchg)).toBe(false);
+  it('reads a configuration-change record into the public event shape', () => {
+    const confchg = heads.confchg([1, 9], {
+      kind: 'confchg', type: 'transitional', ringId: { rep: 3, seq: 2 ** 40 + 4 }, fromRingId: { rep: 1, seq: 0 }, members: [1, 3], left: [2, 70000], joined: [],
+    });
+    const reader = new DeliverRecordReader();
+    expect(reader.read(confchg)).toBe(recordKindConfchg);
+    expect(reader.handles).toEqual([1, 9]);
+    expect(reader.confchg).toEqual({ kind: 'confchg', type: 'transitional', ringId: { rep: 3, seq: 2 ** 40 + 4 }, members: [1, 3], left: [2, 70000], joined: [] });
+  });
+
+  it('throws on a record the protocol worker cannot have written', () => {
+    const truncated = record([1], 1, ['abc'], new Uint8Array(0)).subarray(0, 12);
+    expect(() => new DeliverRecordReader().read(truncated)).toThrow(/truncated/);
+    expect(() => new DeliverRecordReader().read(Uint8Array.of(7, 0, 0))).toThrow(/unknown record kind 7/);
   });
 });
 

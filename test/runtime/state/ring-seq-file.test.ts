@@ -8,11 +8,9 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EvsError } from '../../../src/errors.ts';
+import { EvsError, RingSeqFileError, type RingSeqFileErrorCode } from '../../../src/errors.ts';
 import { ringSeqMax } from '../../../src/limits.ts';
 import {
-  RingSeqFileError,
-  type RingSeqFileErrorCode,
   decodeRingSeqFile,
   encodeRingSeqFile,
   loadRingSeq,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EvsError } from '../../../src/errors.ts';
 import { resolveOptions, type EvsNodeOptions } from '../../../src/options.ts';
+import { probeHost } from '../../../src/runtime/network/interface-mtu.ts';
 
 const key = new Uint8Array(32).fill(7);
 const base: EvsNodeOptions = {
@@ -35,12 +36,27 @@ describe('EvsNode options', () => {
   });
 
   it('netmtu defaults to the MTU of bindAddr\'s interface: loopback carries 64 KiB datagrams, an unknown address 1500', () => {
+    // the runtime probes the host (probeHost) and passes it in, as EvsNode.start does
+    const resolveOnHost = (o: EvsNodeOptions) => resolveOptions(o, probeHost(o));
     // Linux reads /sys/class/net/lo/mtu (65536, capped to the largest IPv4 datagram); elsewhere the default is 1500
     const loopback = process.platform === 'linux' ? 65535 : 1500;
-    expect(resolveOptions(base).netmtu).toBe(loopback);
-    expect(resolveOptions({ ...base, bindAddr: '127.0.0.3', members: [{ nodeId: 1, addr: '127.0.0.3' }] }).netmtu).toBe(loopback);
-    expect(resolveOptions({ ...base, bindAddr: '0.0.0.0' }).netmtu).toBe(1500);
-    expect(resolveOptions({ ...base, netmtu: 9000 }).netmtu).toBe(9000);
+    expect(resolveOnHost(base).netmtu).toBe(loopback);
+    expect(resolveOnHost({ ...base, bindAddr: '127.0.0.3', members: [{ nodeId: 1, addr: '127.0.0.3' }] }).netmtu).toBe(loopback);
+    expect(resolveOnHost({ ...base, bindAddr: '0.0.0.0' }).netmtu).toBe(1500);
+    expect(resolveOnHost({ ...base, netmtu: 9000 }).netmtu).toBe(9000);
+  });
+
+  it('resolution is pure: the interface MTU comes in as a host fact, clamped to 576..65535; none known means 1500', () => {
+    expect(resolveOptions(base).netmtu).toBe(1500);
+    expect(resolveOptions(base, { interfaceMtuBytes: null }).netmtu).toBe(1500);
+    expect(resolveOptions(base, { interfaceMtuBytes: 65536 }).netmtu).toBe(65535);
+    expect(resolveOptions(base, { interfaceMtuBytes: 9000 }).netmtu).toBe(9000);
+    expect(resolveOptions(base, { interfaceMtuBytes: 100 }).netmtu).toBe(576);
+    expect(resolveOptions({ ...base, netmtu: 1400 }, { interfaceMtuBytes: 9000 }).netmtu).toBe(1400);
+    // probeHost reads nothing when netmtu is given, and tolerates options of any shape (validation names the fault)
+    expect(probeHost({ ...base, netmtu: 1400 })).toEqual({});
+    expect(probeHost({ bindAddr: 42 } as unknown as EvsNodeOptions)).toEqual({});
+    expect(probeHost(null)).toEqual({});
   });
 
   it('accepts evs4j names as aliases', () => {

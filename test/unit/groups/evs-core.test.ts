@@ -5,7 +5,7 @@ import type { CoreEvent, Ready, Send } from '../../../src/protocol/ready.ts';
 import { ProcessorStats } from '../../../src/protocol/stats.ts';
 import { Guarantee, MessageType } from '../../../src/wire/messages.ts';
 import type { Message, RingId } from '../../../src/wire/messages.ts';
-import { GroupError } from '../../../src/groups/errors.ts';
+import { GroupError } from '../../../src/errors.ts';
 import { EvsCore } from '../../../src/groups/evs-core.ts';
 import type { AppEvent, ProcessorPort } from '../../../src/groups/evs-core.ts';
 import { bytes, confchg, g, ring1, ring2, sameBytes } from './util.ts';

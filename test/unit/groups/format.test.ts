@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Guarantee } from '../../../src/wire/messages.ts';
-import { GroupError } from '../../../src/groups/errors.ts';
+import { GroupError } from '../../../src/errors.ts';
 import {
   datagramPayloadBytes,
   encodeGroupHeader,

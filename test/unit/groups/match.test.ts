@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GroupError } from '../../../src/groups/errors.ts';
+import { GroupError } from '../../../src/errors.ts';
 import { encodeGroupName, encodeGroupNames, groupKey, groupsMatch, GroupSet } from '../../../src/groups/match.ts';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);

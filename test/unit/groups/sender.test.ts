@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Guarantee } from '../../../src/wire/messages.ts';
-import { GroupError } from '../../../src/groups/errors.ts';
-import { parseDatagram } from '../../../src/groups/format.ts';
+import { GroupError } from '../../../src/errors.ts';
+import { encodeGroupHeader, groupHeaderBytesMax, parseDatagram } from '../../../src/groups/format.ts';
 import type { ParsedRecord } from '../../../src/groups/format.ts';
 import { GroupReceiver } from '../../../src/groups/receiver.ts';
 import { fragmentChunkBytesMin, GroupSender } from '../../../src/groups/sender.ts';
@@ -266,5 +266,48 @@ describe('restart', () => {
     expect(ds).toHaveLength(1);
     const o = new Orderer();
     expect(feed(new GroupReceiver(), ds.map((d) => o.event(d))).map((m) => m.payload)).toEqual([bytes(10, 2), bytes(10, 3)]);
+  });
+});
+
+describe('submitMessage (an encoded message, as the runtime submits it)', () => {
+  const enc = new TextEncoder();
+  const groups = [enc.encode('locks'), enc.encode('audit')];
+
+  function encoded(payload: Uint8Array): Uint8Array {
+    const header = encodeGroupHeader(groups);
+    const m = new Uint8Array(header.length + payload.length);
+    m.set(header);
+    m.set(payload, header.length);
+    return m;
+  }
+
+  it('makes the very datagrams submit makes for the same groups and payload, whole and fragmented', () => {
+    const a = sender(200);
+    const b = sender(200);
+    for (const [i, size] of [10, 3000, 0, 150, 40].entries()) {
+      const guarantee = i === 3 ? Guarantee.Safe : Guarantee.Agreed;
+      expect(a.submit(groups, bytes(size, i), guarantee)).toBe('ok');
+      expect(b.submitMessage(encoded(bytes(size, i)), guarantee)).toBe('ok');
+    }
+    expect(b.queuedBytes).toBe(a.queuedBytes);
+    expect(drain(b)).toEqual(drain(a));
+  });
+
+  it('hands the receiver the header bytes as encoded, with the groups parsed from them once', () => {
+    const s = sender();
+    const message = encoded(bytes(30, 1));
+    s.submitMessage(message, Guarantee.Agreed);
+    const [m] = feed(new GroupReceiver(), drain(s).map((d) => new Orderer().event(d)));
+    expect([...m!.bytes]).toEqual([...message]);
+    expect(m!.groups.map((x) => new TextDecoder().decode(x))).toEqual(['locks', 'audit']);
+    expect(m!.payload.byteOffset - m!.bytes.byteOffset).toBe(message.length - 30);
+  });
+
+  it('refuses a bad guarantee and a message beyond messageBytesMax + the largest group header', () => {
+    const s = sender(D, 100, 1000);
+    expect(thrownCode(() => s.submitMessage(encoded(bytes(1)), 2 as Guarantee))).toBe('ERR_EVS_BAD_GUARANTEE');
+    expect(thrownCode(() => s.submitMessage(new Uint8Array(0), Guarantee.Agreed))).toBe('ERR_EVS_MESSAGE_TOO_LARGE');
+    expect(thrownCode(() => s.submitMessage(new Uint8Array(100 + groupHeaderBytesMax + 1), Guarantee.Agreed))).toBe('ERR_EVS_MESSAGE_TOO_LARGE');
+    expect(s.submitMessage(new Uint8Array(100 + groupHeaderBytesMax), Guarantee.Agreed)).toBe('ok');
   });
 });
