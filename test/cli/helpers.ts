@@ -1,5 +1,6 @@
 /**
- * The `evs` bin as a real child process: its output collected line by line,
+ * The `evs` command from its sources (`node --import tsx src/cli/evs.ts`; the
+ * built bin is tested by test/package) as a real child process: its output collected line by line,
  * waits on what it prints, and a registry so every test stops every process
  * it started (stopAll in afterEach), by PID.
  */
@@ -9,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const evsBin = fileURLToPath(new URL('../../src/cli/bin.mjs', import.meta.url));
+const evsEntry = fileURLToPath(new URL('../../src/cli/evs.ts', import.meta.url));
+/** tsx's loader by its full URL: `--import tsx` would resolve it from the child's cwd (a temporary directory in some tests). */
+const tsxLoader = import.meta.resolve('tsx');
 
 /** fast Totem timings as flags (tokenCoefficientMs 0: the token timeout stays 300 ms with 3 nodes). */
 export const fastTotemFlags = ['--token-ms', '300', '--token-coefficient-ms', '0', '--consensus-ms', '400', '--join-ms', '50'] as const;
@@ -21,8 +24,8 @@ export interface Evs {
   readonly stderr: string[];
   /** the exit code, or the signal's name if a signal ended it. */
   readonly exited: Promise<number | string>;
-  /** resolves with the index of the first stdout line matching, waiting up to timeoutMs. */
-  waitLine(match: RegExp | ((lines: readonly string[]) => boolean), timeoutMs?: number): Promise<void>;
+  /** resolves once a line of `stream` (default stdout) matches, waiting up to timeoutMs. */
+  waitLine(match: RegExp | ((lines: readonly string[]) => boolean), timeoutMs?: number, stream?: 'stdout' | 'stderr'): Promise<void>;
   write(line: string): void;
 }
 
@@ -33,7 +36,7 @@ export function tempDir(): string {
 }
 
 export function evs(args: readonly string[], cwd?: string): Evs {
-  const child = spawn(process.execPath, [evsBin, ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...(cwd !== undefined ? { cwd } : {}) });
+  const child = spawn(process.execPath, ['--import', tsxLoader, evsEntry, ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...(cwd !== undefined ? { cwd } : {}) });
   if (child.pid === undefined) throw new Error('evs did not start');
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -63,17 +66,18 @@ export function evs(args: readonly string[], cwd?: string): Evs {
     stdout,
     stderr,
     exited,
-    waitLine(match, timeoutMs = 20_000) {
+    waitLine(match, timeoutMs = 20_000, stream = 'stdout') {
       const test = typeof match === 'function' ? match : (lines: readonly string[]) => lines.some((l) => match.test(l));
+      const lines = stream === 'stdout' ? stdout : stderr;
       return new Promise<void>((resolve, reject) => {
         const check = (): void => {
-          if (!test(stdout)) return;
+          if (!test(lines)) return;
           finish();
           resolve();
         };
         const timer = setTimeout(() => {
           finish();
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${String(match)}\nstdout:\n${stdout.join('\n')}\nstderr:\n${stderr.join('\n')}`));
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${String(match)} on ${stream}\nstdout:\n${stdout.join('\n')}\nstderr:\n${stderr.join('\n')}`));
         }, timeoutMs);
         const finish = (): void => {
           clearTimeout(timer);

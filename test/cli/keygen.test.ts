@@ -5,6 +5,7 @@
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { clusterKeyBytesDefault, generateClusterKey } from '../../src/runtime/crypto/keyfile.ts';
 import { evsRun, stopAll, tempDir } from './helpers.ts';
 
 const dir = tempDir();
@@ -16,15 +17,18 @@ describe('evs keygen', () => {
     const out = join(dir, 'a.key');
     const r = await evsRun(['keygen', '--out', out]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(out);
+    expect(r.stderr).toContain(out); // a status line; stdout stays empty
+    expect(r.stdout).toBe('');
     expect(statSync(out).mode & 0o777).toBe(0o600);
     expect(readFileSync(out).length).toBe(32);
   });
 
-  it('defaults to ./evs.key', async () => {
+  it('defaults to ./evs.key, as long as generateClusterKey() makes', async () => {
     const r = await evsRun(['keygen'], dir);
     expect(r.code).toBe(0);
     expect(readFileSync(join(dir, 'evs.key')).length).toBe(32);
+    expect(generateClusterKey().length).toBe(32);
+    expect(clusterKeyBytesDefault).toBe(32);
   });
 
   it('refuses to overwrite without --force, and names --force', async () => {

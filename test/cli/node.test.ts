@@ -1,7 +1,9 @@
 /**
  * Three `evs node` processes on 127.0.0.1..3: each prints a regular
  * configuration with all three, a line typed on one node's stdin is printed as
- * a delivery by every node, and SIGTERM / SIGINT stop them with exit code 0.
+ * a delivery by every node, and SIGTERM / SIGINT stop them with exit codes
+ * 143 / 130. Data (configuration changes, deliveries) is on stdout, the
+ * `bound` status line on stderr.
  * Node 1 runs from a JSON config file (flags overriding it), the others from
  * flags only.
  */
@@ -32,7 +34,8 @@ describe('evs node', () => {
         '--key-file', join(dir, 'evs.key'), '--state-dir', join(dir, `state${id}`), ...fastTotemFlags])),
     ];
     await Promise.all(nodes.map((n) => n.waitLine((lines) => hasConfiguration(lines, 'regular', [1, 2, 3]))));
-    await Promise.all(nodes.map((n) => n.waitLine(/^evs node \d: bound 127\.0\.0\.\d:18600 \(udpu, aes-256-gcm, split layout\), joined evs/)));
+    await Promise.all(nodes.map((n) => n.waitLine(/^evs node \d: bound 127\.0\.0\.\d:18600 \(udpu, aes-256-gcm, split layout\), joined evs/, undefined, 'stderr')));
+    for (const n of nodes) expect(n.stdout.filter((l) => / bound /.test(l))).toEqual([]);
 
     nodes[0]!.write('hello from one');
     nodes[2]!.write('tab\there');
@@ -44,11 +47,11 @@ describe('evs node', () => {
     expect(orders[2]).toEqual(orders[0]);
 
     nodes[0]!.process.kill('SIGTERM');
-    expect(await nodes[0]!.exited).toBe(0);
+    expect(await nodes[0]!.exited).toBe(143);
     await Promise.all(nodes.slice(1).map((n) => n.waitLine((lines) => hasConfiguration(lines, 'regular', [2, 3]))));
     for (const n of nodes.slice(1)) n.process.kill('SIGINT');
-    expect(await Promise.all(nodes.slice(1).map((n) => n.exited))).toEqual([0, 0]);
-    for (const n of nodes) expect(n.stderr.filter((l) => !l.includes('stdin ended'))).toEqual([]);
+    expect(await Promise.all(nodes.slice(1).map((n) => n.exited))).toEqual([130, 130]);
+    for (const n of nodes) expect(n.stderr.filter((l) => !l.includes('stdin ended') && !/^evs node \d: bound /.test(l))).toEqual([]);
   });
 
   it('--exit-on-eof: stops by itself once stdin ends and its lines came back', async () => {

@@ -5,9 +5,12 @@
  * typed here is sent from node 1, or from node N when written `N: text`.
  *
  * SIGINT and SIGTERM stop every node (SIGTERM, SIGKILL after a grace period),
- * remove the temporary directory and exit 0. A node that dies on its own is
- * reported and the others keep running (the survivors show the new
+ * remove the temporary directory and exit 130 or 143. A node that dies on its
+ * own is reported and the others keep running (the survivors show the new
  * configuration); when none is left, the cluster exits 1.
+ *
+ * The nodes' stdout (configuration changes, deliveries) is data and goes to
+ * stdout; their stderr and the `[cluster] ...` status lines go to stderr.
  */
 import { Command, Option } from 'commander';
 import type { GuaranteeName } from '../../handle.ts';
@@ -15,14 +18,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { generateClusterKey, writeKeyFile } from '../../runtime/crypto/keyfile.ts';
+import { clusterKeyBytesDefault, generateClusterKey, writeKeyFile } from '../../runtime/crypto/keyfile.ts';
 import { optionDefaults } from '../../options.ts';
 import { UsageError, exitOnCommanderError, failAndExit } from './cli-error.ts';
-import { keyBytesDefault } from './keygen.ts';
 import { addFlags, attributeOf, flagName, guarantees, portFlags, threadFlags, totemFlags, type FlagSpec } from './node-flags.ts';
 import { killChildren, spawnNodeChild, stopChildren, type NodeChild } from './node-child.ts';
 import { checkStartOptions, explainStartError, numberOrText, parseGroups, startOptionsFrom } from './node-options.ts';
-import { onStopSignal } from './stop-signal.ts';
+import { onStopSignal, signalExitCode } from './stop-signal.ts';
 
 /** loopback addresses 127.0.0.1..254: one per node. */
 export const clusterNodesMax = 254;
@@ -49,7 +51,7 @@ export function clusterCommand(): Command {
     .option('--groups <list>', 'groups every node joins, comma-separated (default: evs)')
     .addOption(new Option('--guarantee <guarantee>', 'delivery guarantee of the lines typed (default: agreed)').choices(guarantees));
   addFlags(command, [...clusterPortFlags, ...threadFlags], 'Every node:');
-  addFlags(command, totemFlags, 'Totem (corosync names; derived defaults as corosync derives them):');
+  addFlags(command, totemFlags, 'Totem (corosync names and derived defaults):');
   command.showHelpAfterError('(run `evs cluster --help` for every option)').exitOverride(exitOnCommanderError);
   return command.action(async (flags: ClusterFlags) => runCluster(flags));
 }
@@ -82,7 +84,7 @@ function nodeArgs(id: number, count: number, dir: string, flags: ClusterFlags): 
 function checkPassedFlags(flags: ClusterFlags, count: number): void {
   const base = {
     nodeId: 1, members: Array.from({ length: count }, (_, i) => ({ nodeId: i + 1, addr: `127.0.0.${i + 1}` })),
-    stateDir: 'unused', key: new Uint8Array(keyBytesDefault),
+    stateDir: 'unused', key: new Uint8Array(clusterKeyBytesDefault),
   };
   const mapped = startOptionsFrom(flags, passedFlags, base);
   try {
@@ -103,7 +105,7 @@ async function runCluster(flags: ClusterFlags): Promise<void> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'evs-cluster-'));
   const children: NodeChild[] = [];
-  const say = (line: string): void => console.log(`[cluster] ${line}`);
+  const say = (line: string): void => console.error(`[cluster] ${line}`);
   // Whatever ends this process, no node and no key is left behind.
   process.on('exit', () => {
     killChildren(children);
@@ -118,9 +120,9 @@ async function runCluster(flags: ClusterFlags): Promise<void> {
     say(`stopped; removed ${dir}`);
     process.exit(code);
   };
-  onStopSignal(() => void stop(0));
+  onStopSignal((signal) => void stop(signalExitCode(signal)));
 
-  writeKeyFile(join(dir, 'evs.key'), generateClusterKey(keyBytesDefault));
+  writeKeyFile(join(dir, 'evs.key'), generateClusterKey());
   const port = flags.port ?? optionDefaults.port;
   say(`${count} nodes on 127.0.0.1..127.0.0.${count} port ${String(port)} (udpu, AES-256-GCM); key and state in ${dir}`);
   say('type a line to send it from node 1, or "N: text" to send it from node N; Ctrl-C stops every node');

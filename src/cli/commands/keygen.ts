@@ -7,14 +7,12 @@
 import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { clusterKeyBytesMax, clusterKeyBytesMin } from '../../limits.ts';
-import { generateClusterKey, writeKeyFile } from '../../runtime/crypto/keyfile.ts';
+import { clusterKeyBytesDefault, generateClusterKey, writeKeyFile } from '../../runtime/crypto/keyfile.ts';
 import { EvsError } from '../../errors.ts';
 import { UsageError, exitOnCommanderError, failAndExit } from './cli-error.ts';
 import { numberOrText } from './node-options.ts';
 
 export const keyFileDefault = './evs.key';
-/** AES-256 needs 32 bytes; the key file format allows more (corosync's authkey is 128). */
-export const keyBytesDefault = 32;
 
 interface KeygenFlags {
   readonly out?: string;
@@ -26,7 +24,7 @@ export function keygenCommand(): Command {
   return new Command('keygen')
     .description('write a random cluster key to a new file with mode 0600; copy it to every node')
     .option('-o, --out <file>', `where to write the key (default: ${keyFileDefault})`)
-    .option('--bytes <n>', `key length in bytes, ${clusterKeyBytesMin}..${clusterKeyBytesMax} (default: ${keyBytesDefault})`)
+    .option('--bytes <n>', `key length in bytes, ${clusterKeyBytesMin}..${clusterKeyBytesMax} (default: ${clusterKeyBytesDefault})`)
     .option('--force', 'replace an existing file (default: refuse)')
     .showHelpAfterError('(run `evs keygen --help` for every option)')
     .exitOverride(exitOnCommanderError)
@@ -41,7 +39,7 @@ export function keygenCommand(): Command {
 
 function keygen(flags: KeygenFlags): void {
   const out = flags.out ?? keyFileDefault;
-  const bytes = flags.bytes === undefined ? keyBytesDefault : numberOrText(flags.bytes);
+  const bytes = flags.bytes === undefined ? clusterKeyBytesDefault : numberOrText(flags.bytes);
   if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes < clusterKeyBytesMin || bytes > clusterKeyBytesMax) {
     throw new UsageError(`--bytes must be an integer from ${clusterKeyBytesMin} to ${clusterKeyBytesMax} (got '${flags.bytes}')`);
   }
@@ -53,5 +51,6 @@ function keygen(flags: KeygenFlags): void {
     }
     throw error;
   }
-  console.log(`wrote a ${bytes}-byte cluster key to ${resolve(out)} (mode 0600); copy it to every node and pass it as --key-file`);
+  // a status line, not data: stdout stays empty
+  console.error(`wrote a ${bytes}-byte cluster key to ${resolve(out)} (mode 0600); copy it to every node and pass it as --key-file`);
 }

@@ -12,8 +12,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { resolveWorkerEntry } from '../../runtime/workers/spawn.ts';
 
-const evsBin = fileURLToPath(new URL('../bin.mjs', import.meta.url));
+/**
+ * the `evs` entry: dist's evs.js when built, evs.ts through tsx from sources
+ * (tsx resolved from here: `--import tsx` alone resolves from the cwd).
+ */
+const evsEntry = resolveWorkerEntry(new URL('../evs.ts', import.meta.url));
+const evsArgs = [...(evsEntry.typescript ? ['--import', import.meta.resolve('tsx')] : []), fileURLToPath(evsEntry.file)];
 
 export interface NodeChild {
   readonly nodeId: number;
@@ -26,8 +32,8 @@ export interface NodeChild {
 }
 
 export function spawnNodeChild(nodeId: number, args: readonly string[], print: (line: string, stream: 'out' | 'err') => void): NodeChild {
-  const child: ChildProcess = spawn(process.execPath, [evsBin, 'node', ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-  if (child.pid === undefined) throw new Error(`cannot start node ${nodeId}: ${process.execPath} ${evsBin} did not start`);
+  const child: ChildProcess = spawn(process.execPath, [...evsArgs, 'node', ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  if (child.pid === undefined) throw new Error(`cannot start node ${nodeId}: ${process.execPath} ${evsArgs.join(' ')} did not start`);
   const prefix = `[n${nodeId}] `;
   let running = true;
   const outputDone = [child.stdout, child.stderr].map((stream, i) => new Promise<void>((resolve) => {

@@ -4,8 +4,10 @@
  * multicasts each line typed on stdin to the groups it joined.
  *
  * stdin reaching EOF does not stop it (it runs as well under a process
- * manager with stdin closed) unless --exit-on-eof is given; SIGINT and SIGTERM
- * stop it gracefully (a LEAVE goes out) and it exits 0.
+ * manager with stdin closed) unless --exit-on-eof is given (then it exits 0);
+ * SIGINT and SIGTERM stop it gracefully (a LEAVE goes out) and it exits 130
+ * or 143. Configuration changes and deliveries are its data (stdout); the
+ * line saying where it is bound is status (stderr).
  */
 import { Command, Option } from 'commander';
 import { createInterface } from 'node:readline';
@@ -18,7 +20,7 @@ import {
 } from './node-flags.ts';
 import { checkStartOptions, explainStartError, parseGroups, startOptionsFrom, type OptionSources } from './node-options.ts';
 import { formatConfchg, formatDelivery } from './node-output.ts';
-import { onStopSignal } from './stop-signal.ts';
+import { onStopSignal, signalExitCode } from './stop-signal.ts';
 
 const defaultGroups = ['evs'];
 
@@ -41,7 +43,7 @@ export function nodeCommand(): Command {
     .option('--debug', "print the protocol core's log lines to stderr (default: off)");
   addFlags(command, [...identityFlags, ...portFlags, ...transportFlags, ...cryptoFlags], 'Node:');
   addFlags(command, [...sizeFlags, ...threadFlags], 'Sizes and threads:');
-  addFlags(command, totemFlags, 'Totem (corosync names; derived defaults as corosync derives them):');
+  addFlags(command, totemFlags, 'Totem (corosync names and derived defaults):');
   command.showHelpAfterError('(run `evs node --help` for every option)').exitOverride(exitOnCommanderError);
   return command.action(async (flags: NodeCommandFlags) => runNode(flags));
 }
@@ -52,11 +54,11 @@ async function runNode(flags: NodeCommandFlags): Promise<void> {
   const fail = (error: unknown): never => failAndExit('evs node', error, (e) => explainStartError(e, sources));
   let node: EvsNode;
   let handle: EvsHandle;
-  let stopRequested = false;
-  let stopNow: () => void = () => {
-    stopRequested = true;
+  let stopRequested: NodeJS.Signals | null = null;
+  let stopNow: (signal: NodeJS.Signals | null) => void = (signal) => {
+    stopRequested = signal;
   };
-  onStopSignal(() => stopNow());
+  onStopSignal((signal) => stopNow(signal));
   try {
     const config = flags.config !== undefined ? readConfigFile(flags.config) : null;
     const mapped = startOptionsFrom(flags, nodeFlags, config?.options ?? {}, config?.path ?? null);
@@ -72,7 +74,7 @@ async function runNode(flags: NodeCommandFlags): Promise<void> {
       throw new UsageError(`--groups: ${messageOf(error)}`);
     });
     const o = node.options;
-    console.log(`evs node ${o.nodeId}: bound ${node.address.address}:${node.address.port} (${o.transport}, ${o.crypto}, ${o.threads.layout} layout), joined ${groups.join(',')}; lines typed here go to ${groups.join(',')} (${guarantee})`);
+    console.error(`evs node ${o.nodeId}: bound ${node.address.address}:${node.address.port} (${o.transport}, ${o.crypto}, ${o.threads.layout} layout), joined ${groups.join(',')}; lines typed here go to ${groups.join(',')} (${guarantee})`);
   } catch (error) {
     return fail(error);
   }
@@ -80,14 +82,14 @@ async function runNode(flags: NodeCommandFlags): Promise<void> {
   const lines = sendLines(handle, node.nodeId, guarantee);
 
   let stopping: Promise<void> | null = null;
-  stopNow = () => {
+  stopNow = (signal) => {
     stopping ??= (async () => {
       lines.close();
       await node.stop();
-      process.exit(0);
+      process.exit(signal === null ? 0 : signalExitCode(signal));
     })();
   };
-  if (stopRequested) stopNow();
+  if (stopRequested !== null) stopNow(stopRequested);
   lines.ended.then(async () => {
     if (stopping !== null) return;
     if (flags.exitOnEof !== true) {
@@ -95,7 +97,7 @@ async function runNode(flags: NodeCommandFlags): Promise<void> {
       return;
     }
     await lines.allDeliveredBack;
-    stopNow();
+    stopNow(null);
   }, () => undefined);
 }
 

@@ -16,7 +16,13 @@ import { checkClusterKeySize } from './envelope.ts';
 import { clusterKeyBytesMax, clusterKeyBytesMin } from '../../limits.ts';
 import { CryptoError } from '../../errors.ts';
 
-export const clusterKeyBytesDefault = 64;
+/**
+ * What generateClusterKey and `evs keygen` make: 32 bytes. Every datagram key
+ * is HKDF-SHA256(cluster key, ...) of 32 bytes (envelope.ts), and 32 random
+ * bytes of input already carry AES-256's full 256 bits; a longer key adds
+ * nothing. Keys of up to 4096 bytes are still accepted (corosync's authkey is 128).
+ */
+export const clusterKeyBytesDefault = 32;
 export const keyFileMode = 0o600;
 
 /** A fresh random cluster key of `bytes` bytes (32..4096). */

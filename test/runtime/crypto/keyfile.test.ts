@@ -40,11 +40,11 @@ function codeOf(f: () => unknown): CryptoErrorCode {
 }
 
 describe('generateClusterKey', () => {
-  it('makes random keys of 64 bytes by default, or of the size asked', () => {
+  it('makes random keys of 32 bytes by default (what evs keygen writes), or of the size asked', () => {
     const a = generateClusterKey();
     const b = generateClusterKey();
     expect(a.length).toBe(clusterKeyBytesDefault);
-    expect(clusterKeyBytesDefault).toBe(64);
+    expect(clusterKeyBytesDefault).toBe(32);
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(false);
     expect(generateClusterKey(clusterKeyBytesMin).length).toBe(clusterKeyBytesMin);
     expect(generateClusterKey(clusterKeyBytesMax).length).toBe(clusterKeyBytesMax);
@@ -113,7 +113,7 @@ describe('writeKeyFile / readKeyFile', () => {
     expect(error.message).toContain(`chmod 600 ${path}`);
     expect(error.message).toContain('0644');
     chmodSync(path, 0o600);
-    expect(readKeyFile(path).length).toBe(64);
+    expect(readKeyFile(path).length).toBe(clusterKeyBytesDefault);
   });
 
   it.skipIf(!posix)('refuses any group or other access: 0640, 0604, 0620, 0601; accepts 0400', () => {
@@ -124,7 +124,7 @@ describe('writeKeyFile / readKeyFile', () => {
       expect(codeOf(() => readKeyFile(path))).toBe('ERR_EVS_KEY_FILE_PERMISSIONS');
     }
     chmodSync(path, 0o400);
-    expect(readKeyFile(path).length).toBe(64);
+    expect(readKeyFile(path).length).toBe(clusterKeyBytesDefault);
   });
 
   it('refuses files too short or too long', () => {
