@@ -24,7 +24,7 @@ function install(): void {
   process.on('exit', runAll);
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     process.once(signal, () => {
-      process.stderr.write(`chaos: ${signal}, removing namespaces and nodes\n`);
+      if (cleanups.size > 0) process.stderr.write(`chaos: ${signal}, removing namespaces and nodes\n`);
       runAll();
       process.exit(code);
     });

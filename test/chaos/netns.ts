@@ -59,7 +59,10 @@ export function chaosUnavailable(): string | null {
     return `cannot create a network namespace: ${failure(error)}`;
   }
   try {
-    run('ip', ['netns', 'exec', probe, 'nft', '-f', '-'], `table bridge ${probe} { chain c { type filter hook forward priority 0; policy accept; meta l4proto udp numgen random mod 100 < 1 drop; } }\n`);
+    run('ip', ['netns', 'exec', probe, 'nft', '-f', '-'], [
+      `table bridge ${probe} {`, '  chain c {', '    type filter hook forward priority 0; policy accept;',
+      '    iifname "x" oifname "y" numgen random mod 100 < 1 drop', '  }', '}', '',
+    ].join('\n'));
   } catch (error) {
     return `nft cannot load a bridge table with numgen in a namespace: ${failure(error)}`;
   } finally {

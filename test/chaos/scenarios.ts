@@ -180,8 +180,9 @@ export const scenarios: readonly Scenario[] = [
       const rep = Number(/ring (\d+)\./.exec(s.text)?.[1] ?? Number.NaN);
       if (!c.running().includes(rep)) throw new Error(`cannot tell the representative from "${s.text}"`);
       const repState = c.node(rep).state;
+      const afterMs = nowMs() - s.at;
       await c.node(rep).kill();
-      ctx.fault(`kill -9 n${rep}, representative of the ring being recovered (its last state: ${repState}; n${s.node} entered RECOVERY ${(nowMs() - s.at).toFixed(1)} ms before)`);
+      ctx.fault(`kill -9 n${rep}, representative of the ring being recovered (its last state: ${repState}; n${s.node} entered RECOVERY ${afterMs.toFixed(1)} ms before)`);
       const rest = c.running().filter((id) => id !== victim);
       await expectRings(ctx, [rest]);
       c.links.reconnect(victim);
