@@ -23,7 +23,9 @@ function install(): void {
   installed = true;
   process.on('exit', runAll);
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    process.once(signal, () => {
+    // `on`, not `once`: a second signal while cleaning up (a terminal's Ctrl-C reaches tsx,
+    // which forwards it) must not find the default action back and kill us half-way
+    process.on(signal, () => {
       if (cleanups.size > 0) process.stderr.write(`chaos: ${signal}, removing namespaces and nodes\n`);
       runAll();
       process.exit(code);
