@@ -19,7 +19,8 @@ import { resolveWorkerEntry } from '../../runtime/workers/spawn.ts';
  * (tsx resolved from here: `--import tsx` alone resolves from the cwd).
  */
 const evsEntry = resolveWorkerEntry(new URL('../evs.ts', import.meta.url));
-const evsArgs = [...(evsEntry.typescript ? ['--import', import.meta.resolve('tsx')] : []), fileURLToPath(evsEntry.file)];
+/** node arguments that run the `evs` command (chaos tests spawn it inside namespaces). */
+export const evsArgs = [...(evsEntry.typescript ? ['--import', import.meta.resolve('tsx')] : []), fileURLToPath(evsEntry.file)];
 
 export interface NodeChild {
   readonly nodeId: number;

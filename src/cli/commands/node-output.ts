@@ -3,6 +3,11 @@
  * CONFIGURATION CHANGE block per configuration (its type and ring id added,
  * lists on one line each so `evs cluster`'s per-node prefix keeps a block
  * readable), and one line per delivery.
+ *
+ * With --json, one JSON object per line instead, for programs (the chaos
+ * harness reads them): every field, the whole payload, and the time the node
+ * saw the event (`atMs`, ms since the epoch, sub-millisecond and increasing
+ * within one process) so logs of several nodes can be merged.
  */
 import type { EvsConfchg, EvsDelivery } from '../../handle.ts';
 
@@ -44,4 +49,19 @@ export function showPayload(payload: Uint8Array): string {
   if (text.length <= payloadCharsShown) return JSON.stringify(text);
   const head = text.slice(0, payloadCharsShown);
   return `${JSON.stringify(head)}… ${payload.length - Buffer.byteLength(head)} more bytes`;
+}
+
+/** one configuration change as a JSON line. */
+export function jsonConfchg(c: EvsConfchg, atMs: number): string {
+  return JSON.stringify({ event: 'confchg', atMs, type: c.type, ringId: { rep: c.ringId.rep, seq: c.ringId.seq }, members: c.members, left: c.left, joined: c.joined });
+}
+
+/** one delivery as a JSON line: the payload as text when it is UTF-8, else as base64 (`payloadBase64`). */
+export function jsonDelivery(m: EvsDelivery, atMs: number): string {
+  const head = { event: 'deliver', atMs, sender: m.sender, groups: m.groups, guarantee: m.guarantee, bytes: m.payload.length };
+  try {
+    return JSON.stringify({ ...head, payload: strictUtf8.decode(m.payload) });
+  } catch {
+    return JSON.stringify({ ...head, payloadBase64: Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength).toString('base64') });
+  }
 }

@@ -19,7 +19,7 @@ import {
   addFlags, cryptoFlags, guarantees, identityFlags, nodeFlags, portFlags, sizeFlags, threadFlags, totemFlags, transportFlags,
 } from './node-flags.ts';
 import { checkStartOptions, explainStartError, parseGroups, startOptionsFrom, type OptionSources } from './node-options.ts';
-import { formatConfchg, formatDelivery } from './node-output.ts';
+import { formatConfchg, formatDelivery, jsonConfchg, jsonDelivery } from './node-output.ts';
 import { onStopSignal, signalExitCode } from './stop-signal.ts';
 
 const defaultGroups = ['evs'];
@@ -30,6 +30,7 @@ interface NodeCommandFlags {
   readonly guarantee?: GuaranteeName;
   readonly exitOnEof?: boolean;
   readonly debug?: boolean;
+  readonly json?: boolean;
   readonly [flag: string]: unknown;
 }
 
@@ -40,7 +41,8 @@ export function nodeCommand(): Command {
     .option('--groups <list>', `groups to join, comma-separated (default: ${defaultGroups.join(',')})`)
     .addOption(new Option('--guarantee <guarantee>', 'delivery guarantee of the lines sent from stdin (default: agreed)').choices(guarantees))
     .option('--exit-on-eof', 'stop once stdin ends and the lines sent were delivered back (default: keep running)')
-    .option('--debug', "print the protocol core's log lines to stderr (default: off)");
+    .option('--debug', "print the protocol core's log lines to stderr (default: off)")
+    .option('--json', 'print one JSON object per line (configuration changes, deliveries with their whole payload); status goes to stderr (default: text)');
   addFlags(command, [...identityFlags, ...portFlags, ...transportFlags, ...cryptoFlags], 'Node:');
   addFlags(command, [...sizeFlags, ...threadFlags], 'Sizes and threads:');
   addFlags(command, totemFlags, 'Totem (corosync names and derived defaults):');
@@ -67,8 +69,14 @@ async function runNode(flags: NodeCommandFlags): Promise<void> {
     checkStartOptions(mapped);
     node = await EvsNode.start({ ...mapped.options, debug: flags.debug === true });
     handle = node.open();
-    handle.on('confchg', (c) => console.log(formatConfchg(c).join('\n')));
-    handle.on('deliver', (m) => console.log(formatDelivery(m)));
+    if (flags.json === true) {
+      const nowMs = (): number => performance.timeOrigin + performance.now();
+      handle.on('confchg', (c) => console.log(jsonConfchg(c, nowMs())));
+      handle.on('deliver', (m) => console.log(jsonDelivery(m, nowMs())));
+    } else {
+      handle.on('confchg', (c) => console.log(formatConfchg(c).join('\n')));
+      handle.on('deliver', (m) => console.log(formatDelivery(m)));
+    }
     await handle.join(groups).catch(async (error: unknown) => {
       await node.stop();
       throw new UsageError(`--groups: ${messageOf(error)}`);
