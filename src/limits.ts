@@ -34,9 +34,10 @@ export const holdMsMin = 14;
  */
 export const deferredMessagesMax = 64;
 /**
- * Timers fired by one `Processor.handleTimeout` call. There are six timers and
- * a firing re-arms at most a few, in the future; the bound keeps one call
- * finite even if a timer were re-armed at `now`.
+ * Timers fired by one `Processor.handleTimeout` call. A firing re-arms timers
+ * only in the future, so at most the six timers there are fire at once; the
+ * bound keeps one call finite should a timer ever be re-armed at `now` (the
+ * rest then fire on the next call, as `nextDeadline()` is already due).
  */
 export const timerFiringsMax = 16;
 

@@ -14,6 +14,9 @@ import { seqLt, seqMax } from './seq.ts';
 import { noRing, type ProcessorState } from './state.ts';
 import { Timer } from './timers.ts';
 
+/** corosync raises the ring seq by 4 for each new ring (totemsrp.c `memb_state_commit_token_create`). */
+const ringSeqStep = 4;
+
 /** GATHER's lowest agreed processor starts the first pass. */
 export function createCommitToken(s: ProcessorState): CommitToken {
   const members = setMinus(s.procList, s.failedList);
@@ -21,7 +24,7 @@ export function createCommitToken(s: ProcessorState): CommitToken {
   s.log('Creating commit token because I am the rep.');
   return {
     type: MessageType.CommitToken, sender: s.me,
-    ringId: { rep: s.me, seq: s.tokenRingIdSeq + 4 },
+    ringId: { rep: s.me, seq: s.tokenRingIdSeq + ringSeqStep },
     tokenSeq: 0, memberIndex: members.length - 1, members,
     entries: members.map(() => ({ oldRingId: noRing, aru: 0, highDelivered: 0, received: false })),
   };

@@ -11,7 +11,7 @@ import { GatherReason } from './gather-reason.ts';
 import { setHas } from './node-set.ts';
 import { receiveMcast } from './receive.ts';
 import { seqAdd, seqLt, seqLte, seqMax, seqMin } from './seq.ts';
-import { noRing, type ProcessorState } from './state.ts';
+import { noRing, tokenSeqNone, type ProcessorState } from './state.ts';
 import { Timer } from './timers.ts';
 import { isNewToken, onTokenHoldCancel, visitToken, type VisitHooks } from './token-visit.ts';
 
@@ -32,7 +32,7 @@ export function enterRecovery(s: ProcessorState, token: CommitToken): void {
   s.lastAru = start;
   s.aruCount = 0;
   s.seqUnchanged = 0;
-  s.myTokenSeq = 0xffffffff;
+  s.myTokenSeq = tokenSeqNone;
   s.retransFlagCount = 0;
   s.rotationCounter = 0;
   s.setRetransFlag = false;

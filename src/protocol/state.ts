@@ -43,6 +43,8 @@ export interface ProcessorOptions {
 }
 
 export const noRing: RingId = { rep: 0, seq: 0 };
+/** `myTokenSeq` before my first visit of a ring: one below 0 in serial order, so the ring's first token (token seq 0) is new. */
+export const tokenSeqNone = 0xffffffff;
 
 /** The only transitions there are: GATHER from anywhere, then COMMIT, RECOVERY, OPERATIONAL in turn. */
 const enteredFrom: Record<MembState, readonly MembState[]> = {
@@ -124,8 +126,8 @@ export class ProcessorState {
   lastAru: number;
   /** safe messages up to here are held by every member (paper's rule). */
   safePoint: number;
-  /** token seq of my last visit; u32 max before the first one of a ring. */
-  myTokenSeq = 0xffffffff;
+  /** token seq of my last visit; `tokenSeqNone` before the first one of a ring. */
+  myTokenSeq = tokenSeqNone;
   lastSeq = 0;
   seqUnchanged = 0;
   tokenHeld = false;
