@@ -33,7 +33,11 @@ export interface VisitHooks {
   backlog(s: ProcessorState): number;
   /** the next message to order, its seq taken from the token; null when none. */
   next(s: ProcessorState, token: OrfToken): Mcast | null;
-  /** after the aru rule, before the token leaves: deliver (OPERATIONAL) or check the install condition (RECOVERY). */
+  /**
+   * after the aru rule, before the token leaves: deliver (OPERATIONAL) or
+   * check the install condition (RECOVERY). Delivering before the send is
+   * the same as after it: sends and events are separate lists of the Ready.
+   */
   beforeForward(s: ProcessorState, token: OrfToken): void;
 }
 
@@ -51,6 +55,12 @@ export function isNewToken(s: ProcessorState, token: OrfToken): boolean {
   return true;
 }
 
+/**
+ * One visit, in order: idle bookkeeping (hold or forward), release, the safe
+ * point, flow control's allowance, serve and extend the retransmit list,
+ * multicast new messages, update the token's flow-control fields, the aru
+ * rule (or FAILED TO RECEIVE), then the state's hook and the token goes on.
+ */
 export function visitToken(s: ProcessorState, token: OrfToken, hooks: VisitHooks): void {
   const queue = hooks.queue(s);
   const forward = idleBookkeeping(s, token, hooks);
