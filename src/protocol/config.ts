@@ -3,6 +3,7 @@
  * corosync's derivations (totemconfig.c `totem_volatile_config_read`).
  */
 import { assert } from '../assert.ts';
+import { holdMsMin, timeoutMsMin, windowSizeMax } from '../limits.ts';
 
 export interface TotemConfig {
   /** this processor's node id (uint32, never 0). */
@@ -65,10 +66,6 @@ export const totemDefaults = {
   seqStart: 0,
 } as const;
 
-/** corosync's MINIMUM_TIMEOUT (HZ = 100 → 30 ms); hold may go down to 14 ms. */
-const timeoutMsMin = 30;
-const holdMsMin = 14;
-
 /**
  * Derive a full config the way corosync does: token (+ coefficient per node
  * beyond two) → token_retransmit = token / (retransmits + 0.2) → hold =
@@ -121,7 +118,7 @@ export function totemConfigProblem(c: TotemConfig): string | null {
     if (!Number.isInteger(value) || value < min) return `${name} must be an integer >= ${min} (got ${value})`;
   }
   if (c.maxMessages > c.windowSize) return `maxMessages must be <= windowSize (${c.maxMessages} > ${c.windowSize})`;
-  if (c.windowSize > 4096) return `windowSize must be <= 4096 (got ${c.windowSize})`;
+  if (c.windowSize > windowSizeMax) return `windowSize must be <= ${windowSizeMax} (got ${c.windowSize})`;
   if (!Number.isInteger(c.seqStart) || c.seqStart < 0 || c.seqStart > 0xffffffff) return `seqStart must be a uint32 (got ${c.seqStart})`;
   return null;
 }

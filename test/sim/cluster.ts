@@ -15,6 +15,7 @@
  */
 import { deriveTotemConfig, type TotemConfig, type TotemTimings } from '../../src/protocol/config.ts';
 import { EvsCore, type AppEvent } from '../../src/groups/evs-core.ts';
+import { Processor } from '../../src/protocol/processor.ts';
 import { datagramPayloadBytes as datagramPayloadBytesFor } from '../../src/groups/format.ts';
 import { encodeGroupName } from '../../src/groups/match.ts';
 import { decode } from '../../src/wire/decode.ts';
@@ -215,6 +216,8 @@ export class Cluster {
       messageBytesMax: this.messageBytesMax,
       queueBytesMax: this.queueBytesMax,
       ...(log !== undefined ? { log } : {}),
+      // every step also runs the costly invariant checks (src/protocol/invariants.ts)
+      createProcessor: (options) => new Processor({ ...options, verify: true }),
     });
     node.lastState = null;
     this.log.append(id, this.now, { kind: 'start', ringSeqLoaded });
