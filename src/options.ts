@@ -88,6 +88,13 @@ export interface EvsNodeOptions {
    * 1500 when unknown.
    */
   readonly netmtu?: number;
+  /**
+   * bytes of a Totem frame, counted as netmtu counts a datagram (as if the
+   * frame went as one). A frame larger than netmtu goes as several packets of
+   * at most netmtu bytes each, reassembled by the receiver. Default 65535
+   * (64 KiB frames on every network); the same on every node.
+   */
+  readonly frameBytesMax?: number;
   readonly sendBufferBytes?: number;
   readonly recvBufferBytes?: number;
   /** largest application payload. */
@@ -127,6 +134,7 @@ export interface ResolvedOptions {
   readonly key: Uint8Array | null;
   readonly stateDir: string;
   readonly netmtu: number;
+  readonly frameBytesMax: number;
   readonly sendBufferBytes: number;
   readonly recvBufferBytes: number;
   readonly messageBytesMax: number;
@@ -142,6 +150,7 @@ export const optionDefaults = {
   mcastTtl: 1,
   crypto: 'aes-256-gcm',
   netmtu: 1500,
+  frameBytesMax: 65535,
   sendBufferBytes: 4 * 1024 * 1024,
   recvBufferBytes: 4 * 1024 * 1024,
   messageBytesMax: messageBytesMaxDefault,
@@ -162,7 +171,7 @@ const aliasOf: Readonly<Record<keyof Evs4jAliases, keyof TotemTimings>> = {
 
 const knownTop = new Set<string>([
   'nodeId', 'transport', 'bindAddr', 'port', 'members', 'mcastAddr', 'mcastPort', 'mcastTtl', 'keyFile', 'key',
-  'crypto', 'stateDir', 'netmtu', 'sendBufferBytes', 'recvBufferBytes', 'messageBytesMax', 'queueBytesMax',
+  'crypto', 'stateDir', 'netmtu', 'frameBytesMax', 'sendBufferBytes', 'recvBufferBytes', 'messageBytesMax', 'queueBytesMax',
   'totem', 'threads', 'rings',
 ]);
 const knownTotem = new Set<string>([
@@ -325,6 +334,7 @@ export function resolveOptions(o: EvsNodeOptions, host: HostFacts = {}): Resolve
     nodeId, transport, bindAddr, port, members, mcast, ...resolveCrypto(o),
     stateDir: nonEmptyString('stateDir', o.stateDir),
     netmtu,
+    frameBytesMax: o.frameBytesMax === undefined ? optionDefaults.frameBytesMax : integer('frameBytesMax', o.frameBytesMax, netmtuBytesMin, netmtuBytesMax),
     sendBufferBytes: o.sendBufferBytes === undefined ? optionDefaults.sendBufferBytes : integer('sendBufferBytes', o.sendBufferBytes, socketBufferBytesMin, socketBufferBytesMax),
     recvBufferBytes: o.recvBufferBytes === undefined ? optionDefaults.recvBufferBytes : integer('recvBufferBytes', o.recvBufferBytes, socketBufferBytesMin, socketBufferBytesMax),
     messageBytesMax,

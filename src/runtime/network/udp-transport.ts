@@ -46,12 +46,22 @@ function bindSocket(socket: dgram.Socket, port: number, address: string): Promis
   });
 }
 
+/**
+ * Addresses here are IPv4 literals (options.ts checks them): answered at
+ * once. dgram's default, dns.lookup, answers a literal on the next tick, so
+ * every datagram cost a closure, a tick and a deferred send.
+ */
+function literalLookup(address: string, _family: unknown, callback: (error: Error | null, address: string, family: number) => void): void {
+  callback(null, address, 4);
+}
+
 /** close() waits at most this long for sends the socket has not completed. */
 const sendDrainMsMax = 500;
 
 export class UdpTransport {
   readonly stats: TransportStats = { rxDatagrams: 0, rxBytes: 0, rxUnknownSource: 0, rxOwnMulticast: 0, rxMulticast: 0, txDatagrams: 0, txMulticast: 0, txBytes: 0, txErrors: 0 };
-  private readonly byEndpoint = new Map<string, number>();
+  /** node ids by source address, then port (no string built per datagram). */
+  private readonly byAddress = new Map<string, Map<number, number>>();
   private readonly byNodeId = new Map<number, ResolvedMember>();
   private readonly others: ResolvedMember[];
   private closed = false;
@@ -70,7 +80,9 @@ export class UdpTransport {
     private readonly onDatagram: DatagramHandler,
   ) {
     for (const m of options.members) {
-      this.byEndpoint.set(`${m.addr}:${m.port}`, m.nodeId);
+      let ports = this.byAddress.get(m.addr);
+      if (ports === undefined) this.byAddress.set(m.addr, ports = new Map());
+      ports.set(m.port, m.nodeId);
       this.byNodeId.set(m.nodeId, m);
     }
     this.others = options.members.filter((m) => m.nodeId !== options.nodeId);
@@ -91,7 +103,7 @@ export class UdpTransport {
   }
 
   static async open(options: TransportOptions, onDatagram: DatagramHandler): Promise<UdpTransport> {
-    const unicast = dgram.createSocket({ type: 'udp4', reuseAddr: false });
+    const unicast = dgram.createSocket({ type: 'udp4', reuseAddr: false, lookup: literalLookup });
     await bindSocket(unicast, options.port, options.bindAddr);
     unicast.setRecvBufferSize(options.recvBufferBytes);
     unicast.setSendBufferSize(options.sendBufferBytes);
@@ -117,7 +129,7 @@ export class UdpTransport {
   }
 
   private receive(message: Buffer, rinfo: dgram.RemoteInfo): void {
-    const nodeId = this.byEndpoint.get(`${rinfo.address}:${rinfo.port}`) ?? 0;
+    const nodeId = this.byAddress.get(rinfo.address)?.get(rinfo.port) ?? 0;
     if (nodeId === 0 && this.options.transport === 'udpu') {
       this.stats.rxUnknownSource++;
       return;

@@ -113,7 +113,7 @@ export class ProtocolDriver {
     this.#core = new EvsCore({
       config: o.totem,
       ringSeqLoaded: loadRingSeq(o.stateDir, o.nodeId),
-      datagramPayloadBytes: datagramPayloadBytes(o.netmtu, overhead, mcastHeaderBytes),
+      datagramPayloadBytes: datagramPayloadBytes(o.frameBytesMax, overhead, mcastHeaderBytes),
       messageBytesMax: o.messageBytesMax,
       queueBytesMax: o.queueBytesMax,
       ...(parts.log !== undefined ? { log: parts.log } : {}),
