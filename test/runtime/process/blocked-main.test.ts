@@ -1,12 +1,12 @@
 /**
- * The application blocks its main thread (a synchronous loop) for three
+ * The application blocks its main thread (a synchronous loop) for two
  * token timeouts while the others keep sending: the protocol runs in worker
  * threads, so the token keeps turning, deliveries pile up (deliver ring, then
  * the protocol worker's backlog) and are all handed over afterwards.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProcessCluster } from '../../../src/cli/process-cluster.ts';
-import { describeConfchgs, effective, epochMs, expectSameClean, newCluster, reports, sendBursts, startFull, waitDelivered } from './helpers.ts';
+import { describeConfchgs, epochMs, expectSameClean, loadEffective, loadTotem, newCluster, reports, sendBursts, startFull, waitDelivered } from './helpers.ts';
 
 let cluster: ProcessCluster | null = null;
 
@@ -20,7 +20,7 @@ describe('a blocked main thread', () => {
     cluster = newCluster(18300, {
       // node 1's deliver ring is small (128 KiB) so that the block overflows it into the protocol worker's backlog
       perNode: { 1: { messageBytesMax: 4096, rings: { deliverBytes: 128 * 1024 } } },
-    });
+    }, undefined, loadTotem);
     const c = cluster;
     await startFull(c);
     await Promise.all([1, 2, 3].map((id) => c.join(id, ['g'])));
@@ -30,7 +30,8 @@ describe('a blocked main thread', () => {
     const sending = Promise.all([2, 3].map((id) => sendBursts(c, id, [{ count: n, sizeBytes: 100, guarantee: 'agreed' }])));
     await waitDelivered(c, 1, 1000); // traffic is flowing
 
-    const blockMs = 3 * effective.tokenMs;
+    // two token timeouts: had the protocol run on the main thread, the token would surely be lost
+    const blockMs = 2 * loadEffective.tokenMs;
     const t0 = epochMs();
     await c.request(1, { cmd: 'block', ms: blockMs });
     const blockedMs = epochMs() - t0;

