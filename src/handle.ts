@@ -96,16 +96,18 @@ export class EvsHandle extends EventEmitter<HandleEvents> {
     }
     for (const g of added.values()) this.#joined.add(g);
     this.#joinedHeads = null;
-    const undo = (): void => {
+    // the join goes to the worker only if not aborted by then; an abort after it was sent is undone by a leave after it
+    const call = this.#registered.then(() => {
+      if (signal?.aborted === true) throw joinAborted(signal);
+      return this.#host.join(this.id, bytes);
+    });
+    try {
+      await abortable(call, signal);
+    } catch (error) {
       for (const g of added.values()) this.#joined.delete(g);
       this.#joinedHeads = null;
-    };
-    try {
-      await abortable(this.#registered.then(() => this.#host.join(this.id, bytes)), signal);
-    } catch (error) {
-      undo();
-      if ((error as EvsError).code === 'ERR_EVS_ABORTED' && added.size > 0 && this.#closedBy === null) {
-        void this.#host.leave(this.id, [...added.values()]).catch(() => undefined); // after the join, in order, on the worker
+      if ((error as EvsError).code === 'ERR_EVS_ABORTED' && added.size > 0) {
+        call.then(() => this.#closedBy === null ? this.#host.leave(this.id, [...added.values()]) : undefined).catch(() => undefined);
       }
       throw error;
     }
