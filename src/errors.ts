@@ -19,15 +19,15 @@ export const evsErrorCodes = {
   ERR_EVS_INVALID_OPTION: 'an option of EvsNode.start broke a rule; the message names the option and the rule',
   ERR_EVS_INVALID_ARGUMENT: 'an argument of a call has the wrong type or value',
   ERR_EVS_MESSAGE_TOO_LARGE: 'payload longer than messageBytesMax',
-  ERR_EVS_TOO_MANY_GROUPS: 'more than groupCountMax group names on one message',
+  ERR_EVS_TOO_MANY_GROUPS: 'more than groupCountMax group names on one message, or joined by one handle in all',
   ERR_EVS_GROUP_NAME_TOO_LONG: 'a group name longer than groupNameBytesMax bytes (UTF-8)',
   ERR_EVS_GROUP_NAME_EMPTY: 'a group name of zero bytes',
   ERR_EVS_BAD_GUARANTEE: "a guarantee that is neither agreed ('agreed', 0) nor safe ('safe', 1)",
   ERR_EVS_NOT_JOINED: 'mcastJoined on a handle that joined no group',
   ERR_EVS_BAD_HANDLE: 'a handle that is closed, not open, or already open',
-  ERR_EVS_TOO_MANY_HANDLES: 'more than handlesPerNodeMax handles open on one node',
+  ERR_EVS_TOO_MANY_HANDLES: 'more than handlesPerNodeMax handles open on one node (EvsNode.open throws it)',
   ERR_EVS_TRY_AGAIN: 'the send queue is full: try again later',
-  ERR_EVS_ABORTED: "the caller's AbortSignal fired before the message was queued",
+  ERR_EVS_ABORTED: "the caller's AbortSignal fired: before the message was queued, the node started, the join was confirmed, or during events() / waitForMembers",
   ERR_EVS_STOPPED: 'the node (or, in the core, the processor after leave) is stopped',
   ERR_EVS_DELIVERY_OVERFLOW: 'the main thread did not take deliveries past rings.deliverBacklogBytes: the node left the ring',
   ERR_EVS_WORKER_FAILED: 'a runtime worker thread failed or exited',
@@ -52,7 +52,7 @@ export const evsErrorCodes = {
   ERR_EVS_STATE_FILE_IO: 'the file system refused (`cause` holds the original error)',
   ERR_EVS_STATE_FILE_BAD_ARGUMENT: 'a node id that is not a non-zero u32, or a seq that is not an integer 0..ringSeqMax',
   // Process harness of the CLI and the benchmarks (src/cli).
-  ERR_EVS_TIMEOUT: 'a wait of the process harness ran out of time',
+  ERR_EVS_TIMEOUT: 'a wait ran out of time: EvsNode.waitForMembers (timeoutMs), or the process harness',
   ERR_EVS_CHILD_EXITED: 'a node process of the harness exited while a request to it was pending',
 } as const satisfies Record<`ERR_EVS_${string}`, string>;
 

@@ -4,17 +4,23 @@
  * groups it joined plus every configuration change, in one ordered stream —
  * as `deliver` / `confchg` events and through `events()`. Its first event is
  * the current configuration.
+ *
+ * Back-pressure: `pause()` and an `events()` iterator whose buffer reached its
+ * `highWaterMark` stop the node reading its deliver ring. The ring is shared
+ * by the node's handles, so this pauses every handle of the node (see
+ * docs/RUNTIME.md, "Back-pressure on delivery").
  */
 import { EventEmitter } from 'node:events';
 import { EvsError } from './errors.ts';
-import { encodeGroupNames, GroupSet } from './groups/match.ts';
+import { encodeGroupNames, groupKey, GroupSet } from './groups/match.ts';
+import { eventsHighWaterMarkDefault, groupCountMax } from './limits.ts';
 import { Guarantee } from './wire/messages.ts';
-import { encodeSubmitHead } from './runtime/node-runtime.ts';
-import type { EvsConfchg, EvsDelivery, EvsEvent, McastOptions, Membership } from './types.ts';
+import { encodeSubmitHead, EventQueue, type Release } from './runtime/node-runtime.ts';
+import type { EvsConfchg, EvsDelivery, EvsEvent, EventsOptions, JoinOptions, McastOptions, Membership } from './types.ts';
 
-export type { EvsConfchg, EvsDelivery, EvsEvent, GuaranteeName, McastOptions } from './types.ts';
+export type { EvsConfchg, EvsDelivery, EvsEvent, EventsOptions, GuaranteeName, JoinOptions, McastOptions } from './types.ts';
 
-/** What a handle needs of its node (implemented by EvsNode). */
+/** @internal What a handle needs of its node (implemented by EvsNode). */
 export interface HandleHost {
   readonly messageBytesMax: number;
   openHandle(id: number): Promise<void>;
@@ -24,12 +30,20 @@ export interface HandleHost {
   membership(): Promise<Membership>;
   submit(head: Uint8Array, payload: Uint8Array, signal?: AbortSignal): Promise<void>;
   trySubmit(head: Uint8Array, payload: Uint8Array): 'ok' | 'try-again';
+  /** stops the node reading its deliver ring until released. */
+  hold(): Release;
+  /** an error of this handle that nobody listens for: the node reports it. */
+  unhandled(error: EvsError): void;
 }
 
 interface HandleEvents {
   deliver: [EvsDelivery];
   confchg: [EvsConfchg];
+  /** a message this handle sent, accepted, that the node could not send after all (stable `code`). */
+  error: [EvsError];
 }
+
+type HeldItem = EvsEvent | EvsError;
 
 export class EvsHandle extends EventEmitter<HandleEvents> {
   readonly id: number;
@@ -39,7 +53,11 @@ export class EvsHandle extends EventEmitter<HandleEvents> {
   /** submit heads of mcastJoined, per guarantee; rebuilt when the joined groups change. */
   #joinedHeads: [Uint8Array, Uint8Array] | null = null;
   readonly #iterators = new Set<EventQueue>();
-  #closed = false;
+  /** why the handle is closed (what its methods throw), or null while open. */
+  #closedBy: EvsError | null = null;
+  #pauseRelease: Release | null = null;
+  /** events of the record being dispatched when pause() was called, given on resume(). */
+  #held: HeldItem[] = [];
 
   /** @internal use EvsNode.open(). */
   constructor(host: HandleHost, id: number) {
@@ -52,7 +70,7 @@ export class EvsHandle extends EventEmitter<HandleEvents> {
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return this.#closedBy !== null;
   }
 
   /** the groups this handle joined. */
@@ -61,12 +79,38 @@ export class EvsHandle extends EventEmitter<HandleEvents> {
     return this.#joined.names().map((b) => decoder.decode(b));
   }
 
-  async join(groups: readonly string[]): Promise<void> {
+  /**
+   * Joins `groups`. The total of the handle's groups is checked first: past
+   * groupCountMax (50) it rejects with ERR_EVS_TOO_MANY_GROUPS and nothing is
+   * joined. An abort before the node confirmed undoes the join (ERR_EVS_ABORTED).
+   */
+  async join(groups: readonly string[], options: JoinOptions = {}): Promise<void> {
     const bytes = this.#checkGroups(groups);
-    for (const g of bytes) this.#joined.add(g);
+    const { signal } = options;
+    if (signal?.aborted === true) throw joinAborted(signal);
+    const added = new Map<string, Uint8Array>();
+    for (const g of bytes) if (!this.#joined.has(g)) added.set(groupKey(g), g);
+    if (this.#joined.size + added.size > groupCountMax) {
+      throw new EvsError('ERR_EVS_TOO_MANY_GROUPS',
+        `handle ${this.id} has ${this.#joined.size} groups; joining ${added.size} more would pass groupCountMax (${groupCountMax}): mcastJoined carries every joined group`);
+    }
+    for (const g of added.values()) this.#joined.add(g);
     this.#joinedHeads = null;
-    await this.#registered;
-    await this.#host.join(this.id, bytes);
+    // the join goes to the worker only if not aborted by then; an abort after it was sent is undone by a leave after it
+    const call = this.#registered.then(() => {
+      if (signal?.aborted === true) throw joinAborted(signal);
+      return this.#host.join(this.id, bytes);
+    });
+    try {
+      await abortable(call, signal);
+    } catch (error) {
+      for (const g of added.values()) this.#joined.delete(g);
+      this.#joinedHeads = null;
+      if ((error as EvsError).code === 'ERR_EVS_ABORTED' && added.size > 0) {
+        call.then(() => this.#closedBy === null ? this.#host.leave(this.id, [...added.values()]) : undefined).catch(() => undefined);
+      }
+      throw error;
+    }
   }
 
   async leave(groups: readonly string[]): Promise<void> {
@@ -90,7 +134,7 @@ export class EvsHandle extends EventEmitter<HandleEvents> {
   /** multicast to named groups (joined or not); resolves once the message is in the node's queue. */
   mcastGroups(groups: readonly string[], payload: Uint8Array, options: McastOptions = {}): Promise<void> {
     try {
-      const head = encodeSubmitHead(guaranteeOf(options), this.#checkGroups(groups, 1));
+      const head = encodeSubmitHead(guaranteeOf(options), this.id, this.#checkGroups(groups, 1));
       return this.#host.submit(head, this.#checkPayload(payload), options.signal);
     } catch (error) {
       return Promise.reject(error as Error);
@@ -104,54 +148,124 @@ export class EvsHandle extends EventEmitter<HandleEvents> {
 
   /** `mcastGroups` that never waits: 'try-again' while the node's queue is full. */
   tryMcastGroups(groups: readonly string[], payload: Uint8Array, options: Omit<McastOptions, 'signal'> = {}): 'ok' | 'try-again' {
-    const head = encodeSubmitHead(guaranteeOf(options), this.#checkGroups(groups, 1));
+    const head = encodeSubmitHead(guaranteeOf(options), this.id, this.#checkGroups(groups, 1));
     return this.#host.trySubmit(head, this.#checkPayload(payload));
   }
 
   /** the node's current regular configuration. */
   membership(): Promise<Membership> {
     this.#checkOpen();
-    return this.#host.membership();
+    return this.#registered.then(() => this.#host.membership());
   }
 
   /**
-   * Every event of this handle from now on, in order, until the handle is
-   * closed or the node stops. Events are queued for a slow iterator (in
-   * main-thread memory).
+   * Stops the node reading its deliver ring: no `deliver` / `confchg` for
+   * this handle until `resume()`. The ring is the node's: every handle of
+   * this node waits too. What arrives meanwhile waits in the deliver ring
+   * and the protocol worker's backlog, up to rings.deliverBacklogBytes; past
+   * it the node leaves the ring (ERR_EVS_DELIVERY_OVERFLOW).
    */
-  events(): AsyncIterableIterator<EvsEvent> {
-    const queue = new EventQueue(() => this.#iterators.delete(queue));
-    if (this.#closed) queue.end();
+  pause(): this {
+    if (this.#pauseRelease === null && this.#closedBy === null) this.#pauseRelease = this.#host.hold();
+    return this;
+  }
+
+  /** undoes `pause()`: events held meanwhile are emitted first, in order. */
+  resume(): this {
+    const release = this.#pauseRelease;
+    if (release === null) return this;
+    this.#pauseRelease = null;
+    while (this.#held.length > 0 && this.#pauseRelease === null) this.#emitItem(this.#held.shift()!);
+    release();
+    return this;
+  }
+
+  isPaused(): boolean {
+    return this.#pauseRelease !== null;
+  }
+
+  /**
+   * Every event of this handle from now on, in order. Ends when the handle is
+   * closed or the node stops; throws the node's error when it fails (a
+   * worker died, ERR_EVS_DELIVERY_OVERFLOW) and a refused message's error.
+   * At `highWaterMark` unread events (default 1024) it pauses the node's
+   * delivery until it is read below the mark; `signal` ends it with
+   * ERR_EVS_ABORTED.
+   */
+  events(options: EventsOptions = {}): AsyncIterableIterator<EvsEvent> {
+    const highWaterMark = options.highWaterMark ?? eventsHighWaterMarkDefault;
+    if (!Number.isInteger(highWaterMark) || highWaterMark < 1) {
+      throw new EvsError('ERR_EVS_INVALID_ARGUMENT', `highWaterMark must be an integer >= 1 (got ${String(highWaterMark)})`);
+    }
+    const queue: EventQueue = new EventQueue(highWaterMark, () => this.#host.hold(), () => this.#iterators.delete(queue), options.signal);
+    if (options.signal?.aborted === true) queue.fail(new EvsError('ERR_EVS_ABORTED', 'events() was aborted', { cause: options.signal.reason }), true);
+    else if (this.#closedBy !== null) queue.end();
     else this.#iterators.add(queue);
     return queue;
   }
 
   /** stops receiving; the handle's groups are left. */
   async close(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closedBy !== null) return;
     await this.#registered.catch(() => undefined);
     await this.#host.closeHandle(this);
   }
 
-  /** @internal called by the node's dispatcher. */
-  dispatch(event: EvsEvent): void {
-    if (this.#closed) return;
-    for (const q of this.#iterators) q.push(event);
-    if (event.kind === 'deliver') this.emit('deliver', event);
-    else this.emit('confchg', event);
+  /** `await using handle = node.open()` closes it at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
-  /** @internal the node closed this handle (close() or stop()). */
-  markClosed(): void {
-    this.#closed = true;
-    for (const q of this.#iterators) q.end();
+  /** @internal called by the node's dispatcher. */
+  dispatch(event: EvsEvent): void {
+    if (this.#closedBy !== null) return;
+    if (this.#pauseRelease !== null) this.#held.push(event); // the rest of the record being read when pause() was called
+    else this.#emitItem(event);
+  }
+
+  /** @internal a message of this handle that the protocol worker could not take after it was accepted. */
+  refused(error: EvsError): void {
+    if (this.#closedBy !== null) return;
+    if (this.#pauseRelease !== null) this.#held.push(error);
+    else this.#emitItem(error);
+  }
+
+  /**
+   * @internal the node closed this handle: `reason` is what its methods throw
+   * from now on; `failure` (a worker died, the backlog overflowed) is thrown by
+   * its iterators after their buffered events, which otherwise just end.
+   */
+  markClosed(reason: EvsError, failure: EvsError | null = null): void {
+    if (this.#closedBy !== null) return;
+    this.#closedBy = reason;
+    const release = this.#pauseRelease;
+    this.#pauseRelease = null;
+    this.#held = [];
+    release?.();
+    for (const q of [...this.#iterators]) {
+      if (failure !== null) q.fail(failure);
+      else q.end();
+    }
     this.#iterators.clear();
+  }
+
+  #emitItem(item: HeldItem): void {
+    if (item instanceof EvsError) {
+      const iterators = this.#iterators.size;
+      for (const q of [...this.#iterators]) q.fail(item);
+      if (this.listenerCount('error') > 0) this.emit('error', item);
+      else if (iterators === 0) this.#host.unhandled(item);
+      return;
+    }
+    for (const q of this.#iterators) q.push(item);
+    if (item.kind === 'deliver') this.emit('deliver', item);
+    else this.emit('confchg', item);
   }
 
   #joinedHead(options: McastOptions): Uint8Array {
     this.#checkOpen();
     if (this.#joined.size === 0) throw new EvsError('ERR_EVS_NOT_JOINED', 'mcastJoined on a handle that joined no group: join() first, or use mcastGroups()');
-    this.#joinedHeads ??= [encodeSubmitHead(Guarantee.Agreed, this.#joined.names()), encodeSubmitHead(Guarantee.Safe, this.#joined.names())];
+    this.#joinedHeads ??= [encodeSubmitHead(Guarantee.Agreed, this.id, this.#joined.names()), encodeSubmitHead(Guarantee.Safe, this.id, this.#joined.names())];
     return this.#joinedHeads[guaranteeOf(options)];
   }
 
@@ -173,7 +287,7 @@ export class EvsHandle extends EventEmitter<HandleEvents> {
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw new EvsError('ERR_EVS_BAD_HANDLE', `handle ${this.id} is closed`);
+    if (this.#closedBy !== null) throw this.#closedBy;
   }
 }
 
@@ -184,58 +298,16 @@ function guaranteeOf(options: McastOptions): Guarantee {
   throw new EvsError('ERR_EVS_BAD_GUARANTEE', `guarantee must be 'agreed' or 'safe' (got ${String(g)})`);
 }
 
-/** An async iterator over pushed events. */
-class EventQueue implements AsyncIterableIterator<EvsEvent> {
-  readonly #items: EvsEvent[] = [];
-  #head = 0;
-  #waiter: ((result: IteratorResult<EvsEvent>) => void) | null = null;
-  #done = false;
+function joinAborted(signal: AbortSignal): EvsError {
+  return new EvsError('ERR_EVS_ABORTED', 'join was aborted before the node confirmed it', { cause: signal.reason });
+}
 
-  constructor(private readonly onReturn: () => void) {}
-
-  push(event: EvsEvent): void {
-    if (this.#done) return;
-    if (this.#waiter !== null) {
-      const w = this.#waiter;
-      this.#waiter = null;
-      w({ value: event, done: false });
-      return;
-    }
-    this.#items.push(event);
-  }
-
-  end(): void {
-    this.#done = true;
-    if (this.#waiter !== null) {
-      const w = this.#waiter;
-      this.#waiter = null;
-      w({ value: undefined, done: true });
-    }
-  }
-
-  next(): Promise<IteratorResult<EvsEvent>> {
-    if (this.#head < this.#items.length) {
-      const value = this.#items[this.#head++]!;
-      if (this.#head === this.#items.length) {
-        this.#items.length = 0;
-        this.#head = 0;
-      }
-      return Promise.resolve({ value, done: false });
-    }
-    if (this.#done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => {
-      this.#waiter = resolve;
-    });
-  }
-
-  return(): Promise<IteratorResult<EvsEvent>> {
-    this.#items.length = 0;
-    this.end();
-    this.onReturn();
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<EvsEvent> {
-    return this;
-  }
+/** `promise`, or ERR_EVS_ABORTED as soon as `signal` fires. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(joinAborted(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -30,6 +30,11 @@ export const datagramPayloadBytesMin = 32;
 /** Handles one node may have open at once (a deliver record lists its handles, 4 bytes each). */
 export const handlesPerNodeMax = 4096;
 /**
+ * Events an `events()` iterator buffers before it pauses the node's delivery
+ * (its `highWaterMark` by default): one dispatch batch of the main thread.
+ */
+export const eventsHighWaterMarkDefault = 1024;
+/**
  * Submit records the protocol driver takes into the core per pass of its loop
  * (or per datagram the network driver hands in). A burst of small messages
  * fills the core's queue (queueBytesMax) with tens of thousands of them:

@@ -6,16 +6,32 @@
  * busy main thread does not stop the token.
  */
 import { EventEmitter } from 'node:events';
+import type { Registry } from 'prom-client';
 import { EvsError } from './errors.ts';
-import { resolveOptions, type EvsNodeOptions, type ResolvedOptions } from './options.ts';
+import { handlesPerNodeMax } from './limits.ts';
+import { checkLogger, resolveOptions, type EvsLogger, type EvsNodeOptions, type ResolvedOptions } from './options.ts';
 import { probeHost } from './runtime/network/interface-mtu.ts';
 import { EvsHandle, type HandleHost } from './handle.ts';
-import { NodeRuntime, type RuntimeHooks, type RuntimeStats } from './runtime/node-runtime.ts';
+import { NodeRuntime, type ObserveMessage, type RuntimeHooks, type RuntimeStats } from './runtime/node-runtime.ts';
+import { publishObserved } from './runtime/observe/diagnostics.ts';
+import { logLine, stderrLogger } from './runtime/observe/log.ts';
+import { MembershipWatch, type WaitForMembersOptions } from './runtime/observe/membership-watch.ts';
+import { createMetricsRegistry } from './runtime/observe/metrics.ts';
 import type { EvsEvent, Membership } from './types.ts';
 
+export type { WaitForMembersOptions } from './runtime/observe/membership-watch.ts';
+export type { EvsLogger } from './options.ts';
+
 export interface EvsNodeStartOptions extends EvsNodeOptions {
-  /** print the protocol core's log lines to stderr. */
+  /**
+   * where the node's log lines go (pino fits; see EvsLogger). The workers
+   * never write to stderr themselves.
+   */
+  readonly logger?: EvsLogger;
+  /** shorthand for a logger that prints every line to stderr (`[evs <nodeId>] ...`); ignored when `logger` is given. */
   readonly debug?: boolean;
+  /** gives up starting (ERR_EVS_ABORTED): threads and sockets are released. */
+  readonly signal?: AbortSignal;
 }
 
 export interface EvsNodeStats extends RuntimeStats {
@@ -34,40 +50,62 @@ export class EvsNode extends EventEmitter<NodeEvents> {
   readonly #runtime: NodeRuntime;
   readonly #handles = new Map<number, EvsHandle>();
   readonly #host: HandleHost;
+  readonly #members: MembershipWatch;
   #nextHandleId = 1;
   #stopping: Promise<void> | null = null;
+  #registry: Promise<Registry> | null = null;
 
-  private constructor(options: ResolvedOptions, runtime: NodeRuntime) {
+  private constructor(options: ResolvedOptions, runtime: NodeRuntime, members: MembershipWatch) {
     super();
     this.nodeId = options.nodeId;
     this.options = options;
     this.address = runtime.address;
     this.#runtime = runtime;
+    this.#members = members;
     this.#host = this.#hostForHandles();
   }
 
   /** Validates `options`, starts the threads and resolves once the node is in its first ring. */
   static async start(options: EvsNodeStartOptions): Promise<EvsNode> {
-    const { debug = false, ...rest } = options;
+    if (typeof options !== 'object' || options === null) {
+      throw new EvsError('ERR_EVS_INVALID_OPTION',
+        `EvsNode.start needs an options object with at least nodeId, bindAddr, stateDir and a key (got ${options === null ? 'null' : typeof options})`);
+    }
+    const { debug = false, logger: givenLogger, signal, ...rest } = options;
+    const logger = checkLogger(givenLogger) ?? (debug === true ? stderrLogger() : undefined);
     const resolved = resolveOptions(rest, probeHost(rest));
+    const nodeId = resolved.nodeId;
+    const members = new MembershipWatch(nodeId);
     let node: EvsNode | null = null;
     const hooks: RuntimeHooks = {
       dispatch: (handles, event) => {
         if (node !== null) node.#dispatch(handles, event);
       },
+      refused: (handles, error) => {
+        if (node !== null) for (const id of handles) node.#handles.get(id)?.refused(error);
+      },
       died: (error) => {
         if (node !== null) node.#die(error);
       },
+      observe: (message) => observed(nodeId, logger, members, message),
     };
-    const runtime = await NodeRuntime.start(resolved, debug, hooks);
-    node = new EvsNode(resolved, runtime);
+    const runtime = await NodeRuntime.start(resolved, hooks, { log: logger !== undefined, signal });
+    node = new EvsNode(resolved, runtime, members);
     if (runtime.dead !== null) node.#die(runtime.dead);
+    else {
+      // the first configuration, whichever of this answer and the worker's report comes first (ring seqs order them)
+      const m = await runtime.membership().catch(() => null);
+      if (m !== null && m.members.length > 0) members.update(m.ringId, m.members);
+    }
     return node;
   }
 
   /** a new EVS handle; its first event is the current configuration. */
   open(): EvsHandle {
     this.#checkRunning();
+    if (this.#handles.size >= handlesPerNodeMax) {
+      throw new EvsError('ERR_EVS_TOO_MANY_HANDLES', `node ${this.nodeId} has ${this.#handles.size} handles open; at most ${handlesPerNodeMax} (close one first)`);
+    }
     const handle = new EvsHandle(this.#host, this.#nextHandleId++);
     this.#handles.set(handle.id, handle);
     return handle;
@@ -78,8 +116,38 @@ export class EvsNode extends EventEmitter<NodeEvents> {
     return this.#runtime.membership();
   }
 
+  /**
+   * Resolves with the regular configuration once it contains every id in
+   * `ids` (this node's own id need not be listed). Driven by the
+   * configuration changes the protocol worker reports, no polling. Rejects
+   * with ERR_EVS_TIMEOUT after `timeoutMs`, ERR_EVS_ABORTED on `signal`, and
+   * ERR_EVS_STOPPED (or the node's error) when the node stops first.
+   */
+  waitForMembers(ids: readonly number[], options: WaitForMembersOptions = {}): Promise<Membership> {
+    return this.#members.wait(ids, options);
+  }
+
   async stats(): Promise<EvsNodeStats> {
     return { ...(await this.#runtime.stats()), handles: this.#handles.size };
+  }
+
+  /**
+   * The node's metrics as a prom-client Registry (labelled `node_id`), to
+   * merge into an application's registry (`Registry.merge`) or serve.
+   * prom-client is loaded on the first call.
+   */
+  metricsRegistry(): Promise<Registry> {
+    this.#registry ??= createMetricsRegistry({
+      nodeId: this.nodeId,
+      stats: () => this.stats(),
+      members: () => this.#members.current?.members.length ?? 0,
+    });
+    return this.#registry;
+  }
+
+  /** the node's metrics in Prometheus' text format. */
+  async metrics(): Promise<string> {
+    return (await this.metricsRegistry()).metrics();
   }
 
   /**
@@ -90,18 +158,31 @@ export class EvsNode extends EventEmitter<NodeEvents> {
   stop(): Promise<void> {
     if (this.#stopping === null) {
       this.#stopping = this.#runtime.stop(); // refuses new messages at once, before the handles close
-      this.#closeHandles();
+      const stopped = new EvsError('ERR_EVS_STOPPED', `node ${this.nodeId} is stopped`);
+      this.#closeHandles(stopped, null);
+      this.#members.close(stopped);
     }
     return this.#stopping;
   }
 
-  #closeHandles(): void {
-    for (const h of this.#handles.values()) h.markClosed();
+  /** `await using node = await EvsNode.start(...)` stops it at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  #closeHandles(reason: EvsError, failure: EvsError | null): void {
+    for (const h of this.#handles.values()) h.markClosed(reason, failure);
     this.#handles.clear();
   }
 
   #die(error: EvsError): void {
-    this.#closeHandles();
+    this.#closeHandles(error, error);
+    this.#members.close(error);
+    this.#report(error);
+  }
+
+  /** an error nobody else takes: the node's `error` event, or a process warning if nobody listens. */
+  #report(error: EvsError): void {
     if (this.listenerCount('error') > 0) this.emit('error', error);
     else process.emitWarning(error.message, { code: error.code });
   }
@@ -122,7 +203,7 @@ export class EvsNode extends EventEmitter<NodeEvents> {
   }
 
   #checkRunning(): void {
-    if (this.#stopping !== null) throw new EvsError('ERR_EVS_STOPPED', 'the node is stopped');
+    if (this.#stopping !== null) throw new EvsError('ERR_EVS_STOPPED', `node ${this.nodeId} is stopped`);
     if (this.#runtime.dead !== null) throw this.#runtime.dead;
   }
 
@@ -132,7 +213,7 @@ export class EvsNode extends EventEmitter<NodeEvents> {
       messageBytesMax: this.options.messageBytesMax,
       openHandle: (id) => runtime.openHandle(id),
       closeHandle: async (handle) => {
-        handle.markClosed();
+        handle.markClosed(new EvsError('ERR_EVS_BAD_HANDLE', `handle ${handle.id} is closed`));
         this.#handles.delete(handle.id);
         if (this.#stopping === null && runtime.dead === null) await runtime.closeHandle(handle.id);
       },
@@ -144,6 +225,18 @@ export class EvsNode extends EventEmitter<NodeEvents> {
         this.#checkRunning();
         return runtime.trySubmit(head, payload);
       },
+      hold: () => runtime.hold(),
+      unhandled: (error) => this.#report(error),
     };
   }
+}
+
+/** one report of a worker: a log line to the logger, the rest to the diagnostics channels and the membership watch. */
+function observed(nodeId: number, logger: EvsLogger | undefined, members: MembershipWatch, message: ObserveMessage): void {
+  if (message.t === 'log') {
+    if (logger !== undefined) logLine(logger, message.level, { nodeId, thread: message.thread }, message.message);
+    return;
+  }
+  if (message.t === 'confchg' && message.type === 'regular') members.update(message.ringId, message.members);
+  publishObserved(nodeId, message);
 }

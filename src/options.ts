@@ -352,3 +352,27 @@ export function resolveOptions(o: EvsNodeOptions, host: HostFacts = {}): Resolve
 function defaultNetmtu(host: HostFacts): number {
   return Math.min(netmtuBytesMax, Math.max(netmtuBytesMin, host.interfaceMtuBytes ?? optionDefaults.netmtu));
 }
+
+/**
+ * Where the node's log lines go: any object with these four methods, called
+ * pino-style as `logger.info(fields, message)` (`fields`: `{ nodeId, thread }`).
+ * pino, bunyan-like loggers and `console` fit. The workers never write to
+ * stderr: their lines cross to the main thread and are handed to this logger.
+ */
+export interface EvsLogger {
+  debug(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+/** options.logger checked: an object with debug/info/warn/error functions, or undefined. */
+export function checkLogger(value: unknown): EvsLogger | undefined {
+  if (value === undefined) return undefined;
+  const levels = ['debug', 'info', 'warn', 'error'] as const;
+  const missing = typeof value === 'object' && value !== null
+    ? levels.filter((l) => typeof (value as Record<string, unknown>)[l] !== 'function')
+    : levels;
+  if (missing.length > 0) throw invalidOption('logger', `must be an object with debug, info, warn and error methods (missing ${missing.join(', ')})`, typeof value);
+  return value as EvsLogger;
+}

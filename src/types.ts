@@ -19,12 +19,17 @@ export interface EvsDelivery {
   readonly groups: readonly string[];
   readonly guarantee: GuaranteeName;
   /**
-   * the message bytes; shared by every handle of this node that receives it.
-   * Up to 16 KiB it is a view into a 256 KiB slab shared with other
-   * deliveries (like Node's Buffer pool): mind `byteOffset`, and copy it if
-   * you keep a few small payloads for long.
+   * the message bytes, as a Buffer; the same object for every handle of this
+   * node that receives it. Like a Buffer from `Buffer.allocUnsafe()`, a
+   * payload of up to 16 KiB is a slice of a larger, shared ArrayBuffer (a
+   * 256 KiB slab holding other deliveries of this node): `payload.buffer` is
+   * the slab and `payload.byteOffset` may be non-zero, so use
+   * `payload.byteOffset`/`length` when viewing it as another typed array,
+   * and copy (`Buffer.from(payload)`) the few small payloads you keep for
+   * long, since one of them keeps its whole slab alive. The bytes are never
+   * written again by totem-evs.
    */
-  readonly payload: Uint8Array;
+  readonly payload: Buffer;
 }
 
 /**
@@ -40,6 +45,22 @@ export interface McastOptions {
   /** 'agreed' (default) or 'safe'. */
   readonly guarantee?: GuaranteeName;
   /** gives up waiting for room in the node's queue (ERR_EVS_ABORTED). */
+  readonly signal?: AbortSignal;
+}
+
+export interface JoinOptions {
+  /** gives up before the node confirmed the join (ERR_EVS_ABORTED); the groups are not joined. */
+  readonly signal?: AbortSignal;
+}
+
+export interface EventsOptions {
+  /**
+   * unread events the iterator buffers before it pauses the node's delivery
+   * (default 1024). The node's handles share one deliver ring: while one
+   * iterator is full, no handle of the node gets events.
+   */
+  readonly highWaterMark?: number;
+  /** ends the iterator: `next()` rejects with ERR_EVS_ABORTED. */
   readonly signal?: AbortSignal;
 }
 

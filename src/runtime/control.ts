@@ -11,6 +11,7 @@ import type { ResolvedOptions } from '../options.ts';
 import type { NetworkDriverStats } from './network/network-driver.ts';
 import type { Membership } from '../types.ts';
 import type { ProtocolDriverStats } from './protocol/protocol-driver.ts';
+import type { MessagePort } from 'node:worker_threads';
 import type { RecordRingShared } from './rings/record-ring.ts';
 
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: { code: string; message: string } };
@@ -72,6 +73,8 @@ export interface RuntimeWorkerData {
   readonly tx: RecordRingShared | null;
   /** Int32Array over it: the protocol driver's status (protocol/driver-status.ts). */
   readonly status: SharedArrayBuffer;
-  /** print the core's log lines to stderr. */
-  readonly debug: boolean;
+  /** this worker's end of its observe channel (observe/observe-messages.ts); transferred. */
+  readonly observe: MessagePort;
+  /** send log lines on the observe channel (a logger is configured); the workers never write to stderr. */
+  readonly log: boolean;
 }

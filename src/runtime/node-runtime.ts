@@ -15,7 +15,8 @@ import type { ResolvedOptions } from '../options.ts';
 import type { Membership } from '../types.ts';
 import { unwrap, type Outcome } from './control.ts';
 import { readKeyFile } from './crypto/keyfile.ts';
-import { DeliverDispatcher, type EventSink } from './dispatch/deliver-dispatcher.ts';
+import { DeliverDispatcher, type EventSink, type Release } from './dispatch/deliver-dispatcher.ts';
+import type { ObserveMessage } from './observe/observe-messages.ts';
 import type { NetworkDriverStats } from './network/network-driver.ts';
 import type { ProtocolDriverStats } from './protocol/protocol-driver.ts';
 import { loadRingSeq } from './state/ring-seq-file.ts';
@@ -25,10 +26,16 @@ import { startThreads, type RuntimeThreads } from './threads.ts';
 export type { NetworkDriverStats } from './network/network-driver.ts';
 export type { ProtocolDriverStats } from './protocol/protocol-driver.ts';
 export { encodeSubmitHead } from './records/submit-record.ts';
+export { EventQueue } from './dispatch/event-queue.ts';
+
+export type { Release } from './dispatch/deliver-dispatcher.ts';
+export type { ObserveMessage, LogLevel } from './observe/observe-messages.ts';
 
 export interface RuntimeHooks extends EventSink {
   /** the runtime died (see above); not called for a stop the node asked for. */
   died(error: EvsError): void;
+  /** what the workers report outside the delivery stream (log lines, configuration changes, counters that moved). */
+  observe(message: ObserveMessage): void;
 }
 
 export interface RuntimeStats {
@@ -66,24 +73,43 @@ export class NodeRuntime {
    * Reads the cluster key, checks the ring-seq file, starts the threads and
    * binds the sockets; resolves once the node is in its first ring.
    */
-  static async start(options: ResolvedOptions, debug: boolean, hooks: RuntimeHooks): Promise<NodeRuntime> {
+  static async start(options: ResolvedOptions, hooks: RuntimeHooks, startOptions: { readonly log: boolean; readonly signal?: AbortSignal | undefined }): Promise<NodeRuntime> {
+    const { log, signal } = startOptions;
+    if (signal?.aborted === true) throw startAborted(signal);
     const key = options.crypto === 'none' ? null : options.key ?? readKeyFile(options.keyFile as string);
     if (options.crypto === 'none') {
       process.emitWarning(`totem-evs node ${options.nodeId}: crypto 'none': datagrams are neither encrypted nor authenticated`, { code: 'EVS_CRYPTO_NONE' });
     }
     loadRingSeq(options.stateDir, options.nodeId); // a torn or foreign ring-seq file fails here, on the caller's stack
-    const threads = startThreads(options, key, debug);
+    const threads = startThreads(options, key, log, (message) => hooks.observe(message));
     const watch = watchWorkers(threads);
+    // an abort rejects the start at once; the threads are terminated below, whatever step they were at
+    let onAbort = (): void => undefined;
+    const aborted = new Promise<never>((_resolve, reject) => {
+      onAbort = () => reject(startAborted(signal as AbortSignal));
+    });
+    aborted.catch(() => undefined);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let runtime: NodeRuntime | null = null;
     try {
-      const address = unwrap(await Promise.race([threads.network.start(), watch.promise]));
-      const runtime = new NodeRuntime(options.nodeId, threads, watch, address, hooks);
-      watch.onDeath = (error) => runtime.#die(error);
+      const address = unwrap(await Promise.race([threads.network.start(), watch.promise, aborted]));
+      runtime = new NodeRuntime(options.nodeId, threads, watch, address, hooks);
+      const r = runtime;
+      watch.onDeath = (error) => r.#die(error);
       runtime.#dispatching = runtime.#dispatch();
-      await runtime.#call(() => threads.protocol.start());
+      await Promise.race([runtime.#call(() => threads.protocol.start()), aborted]);
       return runtime;
     } catch (error) {
+      if (runtime !== null) {
+        runtime.#dead ??= error instanceof EvsError ? error : new EvsError('ERR_EVS_INTERNAL', String(error));
+        runtime.#dispatcher.stop();
+        await runtime.#dispatching;
+        watch.onDeath = null;
+      }
       await threads.terminate();
       throw error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -123,6 +149,11 @@ export class NodeRuntime {
   /** one message (submit-record head, payload) into the node's queue; waits in line while it is full. */
   submit(head: Uint8Array, payload: Uint8Array, signal?: AbortSignal): Promise<void> {
     return this.#submit.submit(head, payload, signal);
+  }
+
+  /** stops reading the deliver ring until released (see DeliverDispatcher: one hold stops every handle of the node). */
+  hold(): Release {
+    return this.#dispatcher.hold();
   }
 
   /** `submit` that never waits. */
@@ -175,6 +206,10 @@ export class NodeRuntime {
     this.#dispatcher.stop();
     this.#hooks.died(error);
   }
+}
+
+function startAborted(signal: AbortSignal): EvsError {
+  return new EvsError('ERR_EVS_ABORTED', 'EvsNode.start was aborted before the node was in its first ring', { cause: signal.reason });
 }
 
 /** rejects/calls back when a worker exits or throws before the node stopped it. */

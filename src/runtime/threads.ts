@@ -8,10 +8,11 @@
  * The rx ring and the submit ring share one data doorbell: the protocol
  * loop sleeps on a single Atomics.waitAsync and either producer wakes it.
  */
-import type { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { wrap, releaseProxy, type Remote } from 'comlink';
 import type { ResolvedOptions } from '../options.ts';
 import type { NetworkControl, ProtocolControl, RuntimeWorkerData, SingleControl } from './control.ts';
+import type { ObserveMessage } from './observe/observe-messages.ts';
 import { RecordReader, RecordRing, RecordWriter } from './rings/record-ring.ts';
 import { nodeEndpoint } from './workers/comlink-endpoint.ts';
 import { spawnWorker } from './workers/spawn.ts';
@@ -32,14 +33,26 @@ export interface RuntimeThreads {
 
 const workersDir = new URL('../../workers/', import.meta.url);
 
-export function startThreads(options: ResolvedOptions, key: Uint8Array | null, debug: boolean): RuntimeThreads {
+/**
+ * `observe` receives what the workers report outside the delivery stream
+ * (log lines when `log` is true, configuration changes, counters that moved).
+ */
+export function startThreads(options: ResolvedOptions, key: Uint8Array | null, log: boolean, observe: (message: ObserveMessage) => void): RuntimeThreads {
   const submit = RecordRing.create(options.rings.submitBytes);
   const deliver = RecordRing.create(options.rings.deliverBytes);
   const status = new SharedArrayBuffer(4);
   const split = options.threads.layout === 'split';
   const rx = split ? { ...RecordRing.create(options.rings.rxBytes), dataBell: submit.dataBell } : null;
   const tx = split ? RecordRing.create(options.rings.txBytes) : null;
-  const data: RuntimeWorkerData = { options, key, submit, deliver, rx, tx, status, debug };
+  const ports: MessagePort[] = [];
+  /** workerData for one worker, with its own observe channel (the worker's end is transferred). */
+  const dataFor = (): { data: RuntimeWorkerData; transferList: MessagePort[] } => {
+    const channel = new MessageChannel();
+    channel.port1.on('message', observe);
+    channel.port1.unref(); // the workers keep the process alive while they run, not this port
+    ports.push(channel.port1);
+    return { data: { options, key, submit, deliver, rx, tx, status, observe: channel.port2, log }, transferList: [channel.port2] };
+  };
   const name = (what: string): string => `evs-${what}-${options.nodeId}`;
 
   let workers: Worker[];
@@ -47,14 +60,17 @@ export function startThreads(options: ResolvedOptions, key: Uint8Array | null, d
   let network: Remote<NetworkControl>;
   let remotes: { [releaseProxy](): void }[];
   if (split) {
-    const p = spawnWorker(new URL('protocol-worker.ts', workersDir), data, { name: name('protocol') });
-    const n = spawnWorker(new URL('network-worker.ts', workersDir), data, { name: name('network') });
+    const pd = dataFor();
+    const nd = dataFor();
+    const p = spawnWorker(new URL('protocol-worker.ts', workersDir), pd.data, { name: name('protocol'), transferList: pd.transferList });
+    const n = spawnWorker(new URL('network-worker.ts', workersDir), nd.data, { name: name('network'), transferList: nd.transferList });
     workers = [p, n];
     protocol = wrap<ProtocolControl>(nodeEndpoint(p));
     network = wrap<NetworkControl>(nodeEndpoint(n));
     remotes = [protocol, network];
   } else {
-    const w = spawnWorker(new URL('single-worker.ts', workersDir), data, { name: name('runtime') });
+    const d = dataFor();
+    const w = spawnWorker(new URL('single-worker.ts', workersDir), d.data, { name: name('runtime'), transferList: d.transferList });
     workers = [w];
     const both = wrap<SingleControl>(nodeEndpoint(w));
     protocol = both.protocol as unknown as Remote<ProtocolControl>;
@@ -71,6 +87,7 @@ export function startThreads(options: ResolvedOptions, key: Uint8Array | null, d
     async terminate() {
       for (const r of remotes) r[releaseProxy]();
       await Promise.all(workers.map((w) => w.terminate()));
+      for (const port of ports) port.close();
     },
   };
 }

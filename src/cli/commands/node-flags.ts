@@ -111,3 +111,22 @@ export function addFlags(command: Command, specs: readonly FlagSpec[], heading?:
   for (const spec of specs) command.addOption(new Option(spec.flags, spec.description));
   return command;
 }
+
+/**
+ * `evs node` only, not EvsNode options: a Prometheus endpoint
+ * (src/runtime/observe/metrics-server.ts), bound to 127.0.0.1 unless
+ * --metrics-addr says otherwise.
+ */
+export function addMetricsFlags(command: Command): Command {
+  return command
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://<metrics-addr>:<port>/metrics, 0 = any free port (default: off)')
+    .option('--metrics-addr <addr>', 'address of the metrics endpoint (default: 127.0.0.1)');
+}
+
+/** --metrics-port as a number, null when absent; a message naming the flag otherwise. */
+export function metricsPortOf(value: unknown): number | null {
+  if (value === undefined) return null;
+  const port = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!(port >= 0 && port <= 65535)) throw new Error(`--metrics-port must be a port number 0..65535 (got ${String(value)})`);
+  return port;
+}

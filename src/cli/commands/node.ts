@@ -16,11 +16,12 @@ import type { EvsHandle, GuaranteeName } from '../../handle.ts';
 import { UsageError, exitOnCommanderError, failAndExit, messageOf } from './cli-error.ts';
 import { readConfigFile } from './config-file.ts';
 import {
-  addFlags, cryptoFlags, guarantees, identityFlags, nodeFlags, portFlags, sizeFlags, threadFlags, totemFlags, transportFlags,
+  addFlags, addMetricsFlags, cryptoFlags, guarantees, metricsPortOf, identityFlags, nodeFlags, portFlags, sizeFlags, threadFlags, totemFlags, transportFlags,
 } from './node-flags.ts';
 import { checkStartOptions, explainStartError, parseGroups, startOptionsFrom, type OptionSources } from './node-options.ts';
 import { formatConfchg, formatDelivery, jsonConfchg, jsonDelivery } from './node-output.ts';
 import { onStopSignal, signalExitCode } from './stop-signal.ts';
+import { serveMetrics, type MetricsServer } from '../../runtime/observe/metrics-server.ts';
 
 const defaultGroups = ['evs'];
 
@@ -46,6 +47,7 @@ export function nodeCommand(): Command {
   addFlags(command, [...identityFlags, ...portFlags, ...transportFlags, ...cryptoFlags], 'Node:');
   addFlags(command, [...sizeFlags, ...threadFlags], 'Sizes and threads:');
   addFlags(command, totemFlags, 'Totem (corosync names and derived defaults):');
+  addMetricsFlags(command);
   command.showHelpAfterError('(run `evs node --help` for every option)').exitOverride(exitOnCommanderError);
   return command.action(async (flags: NodeCommandFlags) => runNode(flags));
 }
@@ -56,6 +58,7 @@ async function runNode(flags: NodeCommandFlags): Promise<void> {
   const fail = (error: unknown): never => failAndExit('evs node', error, (e) => explainStartError(e, sources));
   let node: EvsNode;
   let handle: EvsHandle;
+  let metrics: MetricsServer | null = null;
   let stopRequested: NodeJS.Signals | null = null;
   let stopNow: (signal: NodeJS.Signals | null) => void = (signal) => {
     stopRequested = signal;
@@ -67,6 +70,13 @@ async function runNode(flags: NodeCommandFlags): Promise<void> {
     sources = mapped.sources;
     const groups = flags.groups !== undefined ? parseGroups(flags.groups) : config?.groups ?? defaultGroups;
     checkStartOptions(mapped);
+    const metricsPort = (() => {
+      try {
+        return metricsPortOf(flags.metricsPort);
+      } catch (error) {
+        throw new UsageError(messageOf(error));
+      }
+    })();
     node = await EvsNode.start({ ...mapped.options, debug: flags.debug === true });
     handle = node.open();
     if (flags.json === true) {
@@ -81,6 +91,10 @@ async function runNode(flags: NodeCommandFlags): Promise<void> {
       await node.stop();
       throw new UsageError(`--groups: ${messageOf(error)}`);
     });
+    if (metricsPort !== null) {
+      metrics = await serveMetrics(await node.metricsRegistry(), metricsPort, typeof flags.metricsAddr === 'string' ? flags.metricsAddr : '127.0.0.1');
+      console.error(`evs node ${node.nodeId}: metrics at http://${metrics.address.address}:${metrics.address.port}/metrics`);
+    }
     const o = node.options;
     console.error(`evs node ${o.nodeId}: bound ${node.address.address}:${node.address.port} (${o.transport}, ${o.crypto}, ${o.threads.layout} layout), joined ${groups.join(',')}; lines typed here go to ${groups.join(',')} (${guarantee})`);
   } catch (error) {
@@ -93,6 +107,7 @@ async function runNode(flags: NodeCommandFlags): Promise<void> {
   stopNow = (signal) => {
     stopping ??= (async () => {
       lines.close();
+      await metrics?.close();
       await node.stop();
       process.exit(signal === null ? 0 : signalExitCode(signal));
     })();

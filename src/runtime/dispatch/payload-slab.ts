@@ -6,29 +6,34 @@
  * of thousands of deliveries per second that was the main thread's largest
  * cost after dispatch itself (profiled).
  *
- * What it means for the application: a payload of up to `slabPayloadBytesMax`
- * is a view into a larger ArrayBuffer (`payload.byteOffset` may be non-zero,
+ * What it means for the application, as for `Buffer.allocUnsafe`'s pool: a
+ * payload is a `Buffer`; one of up to `slabPayloadBytesMax` bytes is a view
+ * into a larger ArrayBuffer (`payload.byteOffset` may be non-zero,
  * `payload.buffer` holds other deliveries of this node too), and keeping one
  * such payload alive keeps its slab alive. Larger payloads get a buffer of
- * their own.
+ * their own. The bytes of a delivered payload are never written again.
  */
 const slabBytes = 256 * 1024;
 /** payloads above this get their own ArrayBuffer: a slab holds at least 16 of the largest pooled ones. */
 export const slabPayloadBytesMax = 16 * 1024;
 
 export class PayloadSlab {
-  #slab = new Uint8Array(slabBytes);
+  #slab = new ArrayBuffer(slabBytes);
   #at = 0;
 
   /** a copy of `source` the caller owns (its bytes are never written again). */
-  copy(source: Uint8Array): Uint8Array {
+  copy(source: Uint8Array): Buffer {
     const n = source.length;
-    if (n > slabPayloadBytesMax) return source.slice();
+    if (n > slabPayloadBytesMax) {
+      const own = Buffer.allocUnsafeSlow(n); // its own ArrayBuffer, never Node's pool
+      own.set(source);
+      return own;
+    }
     if (this.#at + n > slabBytes) {
-      this.#slab = new Uint8Array(slabBytes);
+      this.#slab = new ArrayBuffer(slabBytes);
       this.#at = 0;
     }
-    const view = this.#slab.subarray(this.#at, this.#at + n);
+    const view = Buffer.from(this.#slab, this.#at, n);
     view.set(source);
     this.#at = (this.#at + n + 7) & ~7; // 8-byte aligned, so a payload can be viewed as Float64Array etc.
     return view;

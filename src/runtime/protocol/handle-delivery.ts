@@ -5,6 +5,7 @@
  * message's bytes (group header, payload) go on as they arrived: the header
  * was parsed once by the group layer, for matching, and is not encoded again.
  */
+import type { EvsError } from '../../errors.ts';
 import type { AppEvent } from '../../groups/evs-core.ts';
 import type { ConfchgEvent } from '../../protocol/ready.ts';
 import { DeliverHeadEncoder } from '../records/deliver-record.ts';
@@ -63,6 +64,12 @@ export class HandleDelivery {
 
   leave(id: number, groups: readonly Uint8Array[]): void {
     this.#handles.leave(id, groups);
+  }
+
+  /** a submitted message of handle `id` that will not be sent: an error record for that handle (dropped if it closed since). */
+  refuse(id: number, error: EvsError): void {
+    if (!this.#handles.has(id)) return;
+    this.#outbox.write(this.#heads.error([id], error.code, error.message), EMPTY);
   }
 
   /** one Ready's application events; the caller flushes the outbox after. */

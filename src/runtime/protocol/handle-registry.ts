@@ -5,7 +5,7 @@
  */
 import { EvsError } from '../../errors.ts';
 import { GroupSet, groupsMatch } from '../../groups/match.ts';
-import { handlesPerNodeMax } from '../../limits.ts';
+import { groupCountMax, handlesPerNodeMax } from '../../limits.ts';
 
 export class HandleRegistry {
   readonly #handles = new Map<number, GroupSet>();
@@ -13,6 +13,10 @@ export class HandleRegistry {
 
   get size(): number {
     return this.#handles.size;
+  }
+
+  has(id: number): boolean {
+    return this.#handles.has(id);
   }
 
   open(id: number): void {
@@ -27,6 +31,9 @@ export class HandleRegistry {
 
   join(id: number, groups: readonly Uint8Array[]): void {
     const set = this.#joined(id);
+    // the handle checked the total before it asked; checked again so that no caller can pass the bound
+    const added = groups.filter((g) => !set.has(g)).length;
+    if (set.size + added > groupCountMax) throw new EvsError('ERR_EVS_TOO_MANY_GROUPS', `handle ${id} would join ${set.size + added} groups; at most ${groupCountMax}`);
     for (const g of groups) set.add(g);
   }
 

@@ -27,7 +27,9 @@ import type { RingId } from '../../wire/messages.ts';
 import { datagramBytesMax, submitRecordsPerPassMax } from '../../limits.ts';
 import { aesGcmOverheadBytes } from '../crypto/envelope.ts';
 import { datagramRecordHeadBytes } from '../records/datagram-record.ts';
-import { submitRecordGuarantee, submitRecordMessageAt } from '../records/submit-record.ts';
+import { submitRecordGuarantee, submitRecordHandle, submitRecordMessageAt } from '../records/submit-record.ts';
+import { CounterDiff, observeIntervalMs, type Observe } from '../observe/observe-messages.ts';
+import { EvsError } from '../../errors.ts';
 import type { Doorbell } from '../rings/doorbell.ts';
 import type { RecordReader, RecordWriter } from '../rings/record-ring.ts';
 import { loadRingSeq, storeRingSeq } from '../state/ring-seq-file.ts';
@@ -57,6 +59,12 @@ export interface ProtocolDriverStats {
   readonly ringSeqWrites: number;
   /** submit records not framed as one (a bug on the main side). */
   readonly submitMalformed: number;
+  /**
+   * submit records the worker could not take after the main thread accepted
+   * them (malformed ones included); each was reported to its handle as an
+   * `error` event.
+   */
+  readonly submitRefused: number;
   /** deliveries waiting because the deliver ring was full (main thread slow or blocked). */
   readonly deliverBacklogRecords: number;
   readonly deliverBacklogBytes: number;
@@ -80,6 +88,8 @@ export interface ProtocolDriverParts {
   readonly status: Int32Array;
   readonly clock: () => number;
   readonly log?: (line: string) => void;
+  /** configuration changes and counters that moved, for the main thread's diagnostics (observe-messages.ts). */
+  readonly observe?: Observe;
 }
 
 /** while deliveries wait for room in the deliver ring, look again this often. */
@@ -102,8 +112,13 @@ export class ProtocolDriver {
   #submitMore = false;
   readonly #stats = {
     decodeDropped: Object.fromEntries(decodeErrors.map((r) => [r, 0])) as Record<DecodeError, number>,
-    datagramsIn: 0, datagramsOut: 0, messagesSubmitted: 0, ringSeqWrites: 0, submitMalformed: 0,
+    datagramsIn: 0, datagramsOut: 0, messagesSubmitted: 0, ringSeqWrites: 0, submitMalformed: 0, submitRefused: 0,
   };
+  readonly #totemDiff = new CounterDiff();
+  readonly #dropDiff = new CounterDiff();
+  #observedAt = Number.NEGATIVE_INFINITY;
+  /** the reason of the last GATHER, read from the core's log line (the core keeps no such counter). */
+  #gatherReason = 'unknown';
 
   constructor(parts: ProtocolDriverParts) {
     this.#p = parts;
@@ -116,7 +131,7 @@ export class ProtocolDriver {
       datagramPayloadBytes: datagramPayloadBytes(o.frameBytesMax, overhead, mcastHeaderBytes),
       messageBytesMax: o.messageBytesMax,
       queueBytesMax: o.queueBytesMax,
-      ...(parts.log !== undefined ? { log: parts.log } : {}),
+      log: (line) => this.#coreLog(line),
     });
     this.#delivery = new HandleDelivery(parts.deliver, o.rings.deliverBacklogBytes, () => this.#overflow());
     this.#started = new Promise((resolve) => {
@@ -153,6 +168,12 @@ export class ProtocolDriver {
     }
     this.#core.handleMessage(this.#p.clock(), result.message);
     this.#afterInput();
+  }
+
+  #coreLog(line: string): void {
+    const gather = 'entering GATHER state from ';
+    if (line.startsWith(gather)) this.#gatherReason = line.slice(gather.length).replace(/\.$/, '');
+    this.#p.log?.(line);
   }
 
   openHandle(id: number): void {
@@ -258,12 +279,47 @@ export class ProtocolDriver {
     }
     if (ready.events.length > 0) {
       this.#delivery.deliver(ready.events);
+      if (this.#p.observe !== undefined) this.#observeConfchgs(ready.events);
       if (this.#firstRegular !== null && this.#delivery.lastRegular !== null) {
         this.#firstRegular();
         this.#firstRegular = null;
       }
     }
     this.#delivery.outbox.flush();
+    if (this.#p.observe !== undefined && this.#p.clock() - this.#observedAt >= observeIntervalMs) this.#observeCounters();
+  }
+
+  #observeConfchgs(events: ReturnType<EvsCore['ready']>['events']): void {
+    let changed = false;
+    for (const ev of events) {
+      if (ev.kind !== 'confchg') continue;
+      changed = true;
+      this.#p.observe!({ t: 'confchg', type: ev.type, ringId: ev.ringId, members: ev.members, left: ev.left, joined: ev.joined });
+    }
+    if (changed) this.#observeCounters(); // the token loss and the round that led to it, without waiting
+  }
+
+  /** token losses, membership rounds, retransmissions and decode drops since the last look (observe-messages.ts). */
+  #observeCounters(): void {
+    const observe = this.#p.observe!;
+    this.#observedAt = this.#p.clock();
+    const totem = this.#core.processor.stats;
+    const ringId = this.#core.processor.ringId;
+    let sent = 0;
+    let requested = 0;
+    this.#totemDiff.diff({
+      tokenLosses: totem.tokenLosses, gatherEntered: totem.gatherEntered,
+      retransmitsSent: totem.retransmitsSent, retransmitsRequested: totem.retransmitsRequested,
+    }, (name, count, total) => {
+      if (name === 'tokenLosses') observe({ t: 'token-loss', ringId, tokenMs: this.#p.options.totem.tokenMs, count, total });
+      else if (name === 'gatherEntered') observe({ t: 'membership-round', ringId, reason: this.#gatherReason, count, total });
+      else if (name === 'retransmitsSent') sent = count;
+      else requested = count;
+    });
+    if (sent > 0 || requested > 0) {
+      observe({ t: 'retransmit', ringId, sent, requested, sentTotal: totem.retransmitsSent, requestedTotal: totem.retransmitsRequested });
+    }
+    this.#dropDiff.diff(this.#stats.decodeDropped, (reason, count, total) => observe({ t: 'datagram-dropped', layer: 'decode', reason, count, total }));
   }
 
   #pumpSubmit(): void {
@@ -279,19 +335,34 @@ export class ProtocolDriver {
       if (record === null) return;
       this.#submitBudget--;
       const guarantee = submitRecordGuarantee(record);
+      this.#pendingSubmit = null;
       if (guarantee === null) {
         this.#stats.submitMalformed++;
-        this.#pendingSubmit = null;
+        this.#refuse(record, new EvsError('ERR_EVS_INTERNAL', `a submit record of ${record.length} bytes is not framed as one (a bug): the message was not sent`));
         continue;
       }
-      // the message goes into the core's queue as the handle encoded it: no parse, no second encode
-      if (this.#core.submitMessage(this.#p.clock(), record.subarray(submitRecordMessageAt), guarantee) === 'try-again') {
+      let result: 'ok' | 'try-again';
+      try {
+        // the message goes into the core's queue as the handle encoded it: no parse, no second encode
+        result = this.#core.submitMessage(this.#p.clock(), record.subarray(submitRecordMessageAt), guarantee);
+      } catch (error) {
+        // the group layer refused what the handle accepted (its checks and the core's disagree: a bug)
+        this.#refuse(record, error instanceof EvsError ? error : new EvsError('ERR_EVS_INTERNAL', String(error)));
+        continue;
+      }
+      if (result === 'try-again') {
         this.#pendingSubmit = record; // the core's queue is full: keep it until a token visit makes room
         return;
       }
-      this.#pendingSubmit = null;
       this.#stats.messagesSubmitted++;
     }
+  }
+
+  /** a record accepted on the main thread that the worker cannot send: counted, and told to the handle that sent it. */
+  #refuse(record: Uint8Array, error: EvsError): void {
+    this.#stats.submitRefused++;
+    this.#p.log?.(`refused a submitted message of handle ${submitRecordHandle(record)}: ${error.code}: ${error.message}`);
+    this.#delivery.refuse(submitRecordHandle(record), error);
   }
 
   /**
@@ -305,6 +376,7 @@ export class ProtocolDriver {
     if (this.#core.processor.stopped) return;
     this.#p.log?.(`deliver backlog above rings.deliverBacklogBytes (${this.#p.options.rings.deliverBacklogBytes}): leaving the ring`);
     Atomics.store(this.#p.status, 0, driverStatusDeliverOverflow);
+    Atomics.notify(this.#p.status, 0); // a main thread that holds its dispatcher waits on this word
     this.#core.leave(this.#p.clock());
     this.#p.deliver.wakeConsumer();
   }

@@ -5,12 +5,15 @@
  * it, so the main thread only dispatches. A message that several handles
  * receive crosses the ring once.
  *
- *   u8  kind            1 = message, 2 = configuration change
+ *   u8  kind            1 = message, 2 = configuration change, 3 = error
  *   u16 handleCount     then handleCount × u32 handle ids
  *   message:  u8 guarantee | u32 sender | u16 groupHeaderBytes
  *             | the message as its sender's handle encoded it: group header (u8 count, (u8 len, name)*), payload
  *   confchg:  u8 type (0 transitional, 1 regular) | u32 rep | f64 seq
  *             | u16 members | u16 left | u16 joined | u32 ids (members, left, joined)
+ *   error:    u8 code length | code (ASCII, an EvsErrorCode) | message (UTF-8, the rest)
+ *             — a message the protocol worker could not take after the main
+ *             thread accepted it, reported to the handle that sent it.
  *
  * The group header's length is in the head so that the main thread finds the
  * payload without walking the names, and compares the header bytes with the
@@ -24,15 +27,19 @@ import { readU16LE, readU32LE } from '../../bytes.ts';
 import { handlesPerNodeMax, processorsMax } from '../../limits.ts';
 import type { ConfchgEvent } from '../../protocol/ready.ts';
 import type { EvsConfchg } from '../../types.ts';
+import { EvsError, isEvsErrorCode } from '../../errors.ts';
 
 export const recordKindMessage = 1;
 export const recordKindConfchg = 2;
+export const recordKindError = 3;
 
 const handleListBytesMax = 1 + 2 + 4 * handlesPerNodeMax;
 const messageFieldsBytes = 1 + 4 + 2;
 const confchgFieldsBytes = 1 + 4 + 8 + 3 * 2;
 /** bytes of the largest record head: a configuration change of a full ring, with every handle listed. */
 export const deliverHeadBytesMax = handleListBytesMax + confchgFieldsBytes + 3 * 4 * processorsMax;
+
+const utf8Encoder = new TextEncoder();
 
 /** Writes record heads into one reusable buffer (no allocation per record). */
 export class DeliverHeadEncoder {
@@ -68,6 +75,17 @@ export class DeliverHeadEncoder {
     return this.#bytes.subarray(0, at);
   }
 
+  /** a whole error record: `code` and a message, for `handles`. */
+  error(handles: readonly number[], code: string, message: string): Uint8Array {
+    const at = this.#handles(recordKindError, handles);
+    const codeBytes = utf8Encoder.encode(code);
+    const text = utf8Encoder.encode(message).subarray(0, this.#bytes.length - at - 1 - codeBytes.length);
+    this.#bytes[at] = codeBytes.length;
+    this.#bytes.set(codeBytes, at + 1);
+    this.#bytes.set(text, at + 1 + codeBytes.length);
+    return this.#bytes.subarray(0, at + 1 + codeBytes.length + text.length);
+  }
+
   #handles(kind: number, handles: readonly number[]): number {
     this.#view.setUint8(0, kind);
     this.#view.setUint16(1, handles.length, true);
@@ -97,11 +115,13 @@ export class DeliverRecordReader {
   payload: Uint8Array = new Uint8Array(0);
   /** the configuration change just read (a new object per record: the application keeps it). */
   confchg: EvsConfchg | null = null;
+  /** the error just read (a new object per record). */
+  error: EvsError | null = null;
   #groupHeader = new Uint8Array(0);
   readonly #utf8 = new TextDecoder();
 
   /** reads one record; answers its kind: message fields or `confchg` are set accordingly. */
-  read(record: Uint8Array): typeof recordKindMessage | typeof recordKindConfchg {
+  read(record: Uint8Array): typeof recordKindMessage | typeof recordKindConfchg | typeof recordKindError {
     const kind = record[0];
     const count = readU16LE(record, 1);
     const handles = this.handles;
@@ -121,6 +141,13 @@ export class DeliverRecordReader {
     if (kind === recordKindConfchg) {
       this.confchg = readConfchg(record, at);
       return recordKindConfchg;
+    }
+    if (kind === recordKindError) {
+      const codeEnd = at + 1 + record[at]!;
+      const code = this.#utf8.decode(record.subarray(at + 1, codeEnd));
+      const message = this.#utf8.decode(record.subarray(codeEnd));
+      this.error = new EvsError(isEvsErrorCode(code) ? code : 'ERR_EVS_INTERNAL', message);
+      return recordKindError;
     }
     throw new Error(`deliver ring: unknown record kind ${kind}`);
   }

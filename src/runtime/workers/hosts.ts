@@ -19,21 +19,53 @@ import { Doorbell } from '../rings/doorbell.ts';
 import { RecordReader, RecordWriter } from '../rings/record-ring.ts';
 import { nodeEndpoint } from './comlink-endpoint.ts';
 import { cryptoTaskEntry } from './crypto-task-entry.ts';
+import { CounterDiff, coreLineLevel, observeIntervalMs, type Observe, type ObserveThread } from '../observe/observe-messages.ts';
 
 const clock = (): number => performance.now();
 
 /** how long the protocol loop may block for room in the tx ring before trying again. */
 const txRoomWaitMs = 50;
 
-function log(data: RuntimeWorkerData): ((line: string) => void) | undefined {
-  if (!data.debug) return undefined;
-  const id = data.options.nodeId;
-  return (line: string) => process.stderr.write(`[evs ${id}] ${line}\n`);
+/** posts one message on this worker's observe channel (never stderr: the main thread's logger decides). */
+function observer(data: RuntimeWorkerData): Observe {
+  return (message) => data.observe.postMessage(message);
+}
+
+/** the core's log lines onto the observe channel, when a logger is configured. */
+function log(data: RuntimeWorkerData, thread: ObserveThread): ((line: string) => void) | undefined {
+  if (!data.log) return undefined;
+  const observe = observer(data);
+  return (line: string) => observe({ t: 'log', thread, level: coreLineLevel(line), message: line });
+}
+
+/**
+ * Datagrams the network driver refused (crypto: forged, replayed, too old...;
+ * transport: unknown source; the rx ring full), compared every
+ * `observeIntervalMs` and reported when they moved. The timer does not keep
+ * the worker alive; `stop` clears it.
+ */
+function watchNetworkDrops(driver: NetworkDriver, observe: Observe): () => void {
+  const diff = new CounterDiff();
+  const look = (): void => {
+    const s = driver.stats();
+    const counters: Record<string, number> = { ...s.crypto.dropped, 'unknown-source': s.transport.rxUnknownSource, 'rx-ring-full': s.rxRingFull };
+    diff.diff(counters, (reason, count, total) => {
+      const layer = reason in s.crypto.dropped ? 'crypto' : 'transport';
+      observe({ t: 'datagram-dropped', layer, reason, count, total });
+    });
+  };
+  const timer = setInterval(look, observeIntervalMs);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    look();
+  };
 }
 
 function createProtocol(data: RuntimeWorkerData, link: DatagramLink): ProtocolDriver {
-  const logLine = log(data);
+  const logLine = log(data, 'protocol');
   return new ProtocolDriver({
+    observe: observer(data),
     options: data.options,
     link,
     submit: new RecordReader(data.submit),
@@ -73,11 +105,13 @@ async function createPool(data: RuntimeWorkerData): Promise<BatchCipher | null> 
  * The network control: `start` binds (so EADDRINUSE and friends reach
  * EvsNode.start as errors), `stop` closes after the queued sends went out.
  */
-function networkControl(open: () => Promise<NetworkDriver>, beforeClose: () => Promise<void> = async () => undefined): NetworkControl {
+function networkControl(observe: Observe, open: () => Promise<NetworkDriver>, beforeClose: () => Promise<void> = async () => undefined): NetworkControl {
   let driver: NetworkDriver | null = null;
+  let unwatch = (): void => undefined;
   return {
     start: () => outcome(async () => {
       driver = await open();
+      unwatch = watchNetworkDrops(driver, observe);
       return driver.address();
     }),
     stats: () => outcome(() => {
@@ -85,6 +119,7 @@ function networkControl(open: () => Promise<NetworkDriver>, beforeClose: () => P
       return driver.stats();
     }),
     stop: () => outcome(async () => {
+      unwatch();
       await beforeClose();
       await driver?.close();
     }),
@@ -130,7 +165,7 @@ export function hostNetwork(data: RuntimeWorkerData, port: MessagePort): void {
     }
   };
   let pumping: Promise<void> = Promise.resolve();
-  const control = networkControl(async () => {
+  const control = networkControl(observer(data), async () => {
     driver = await NetworkDriver.open({ options: data.options, key: data.key, onDatagram, pool: await createPool(data) });
     pumping = pump(driver);
     return driver;
@@ -151,7 +186,7 @@ export function hostSingle(data: RuntimeWorkerData, port: MessagePort): void {
     endBatch: () => net?.endBatch(),
   };
   const protocol = createProtocol({ ...data, rx: null, tx: null }, link);
-  const network = networkControl(async () => {
+  const network = networkControl(observer(data), async () => {
     net = await NetworkDriver.open({
       options: data.options,
       key: data.key,
