@@ -32,7 +32,7 @@ import type { GroupSenderStats, SubmitResult } from './sender.ts';
 /** What EvsCore needs of a Processor (the real one, or a stand-in in tests). */
 export type ProcessorPort = Pick<
   Processor,
-  'start' | 'handleMessage' | 'handleTimeout' | 'notifyPending' | 'leave' | 'nextDeadline' | 'ready' | 'state' | 'ringId' | 'members' | 'stopped' | 'stats'
+  'start' | 'handleMessage' | 'handleTimeout' | 'paused' | 'notifyPending' | 'leave' | 'nextDeadline' | 'ready' | 'state' | 'ringId' | 'members' | 'stopped' | 'stats'
 >;
 
 export interface EvsCoreOptions {
@@ -120,6 +120,11 @@ export class EvsCore {
 
   handleTimeout(now: number): void {
     this.#processor.handleTimeout(now);
+  }
+
+  /** the driver noticed a process pause (protocol/pause-guard.ts): see Processor.paused. */
+  paused(now: number, pausedMs: number): void {
+    this.#processor.paused(now, pausedMs);
   }
 
   /**

@@ -55,7 +55,7 @@ export interface TotemTimings {
 export const totemDefaults = {
   tokenMs: 3000,
   tokenCoefficientMs: 650,
-  tokenRetransmitsBeforeLossConst: 4,
+  tokenRetransmitsBeforeLossConst: 10,
   joinMs: 50,
   mergeMs: 200,
   windowSize: 50,

@@ -18,6 +18,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { EvsCore } from '../../groups/evs-core.ts';
 import { datagramPayloadBytes } from '../../groups/format.ts';
 import type { ResolvedOptions } from '../../options.ts';
+import { isStaleAfterPause, PauseDetector } from '../../protocol/pause-guard.ts';
 import type { ProcessorStats } from '../../protocol/stats.ts';
 import type { Membership } from '../../types.ts';
 import { decode, decodeErrors, type DecodeError } from '../../wire/decode.ts';
@@ -55,6 +56,10 @@ export interface ProtocolDriverStats {
   readonly messagesFiltered: number;
   readonly configurationChanges: number;
   readonly ringSeqWrites: number;
+  /** process pauses noticed (the loop's timestamps more than token/2 apart; TOTEM.md §3.8). */
+  readonly pausesDetected: number;
+  /** JOINs dropped right after a pause: the stale receive backlog's membership messages. */
+  readonly joinsDroppedAfterPause: number;
   /** submit records not framed as one (a bug on the main side). */
   readonly submitMalformed: number;
   /** deliveries waiting because the deliver ring was full (main thread slow or blocked). */
@@ -103,7 +108,12 @@ export class ProtocolDriver {
   readonly #stats = {
     decodeDropped: Object.fromEntries(decodeErrors.map((r) => [r, 0])) as Record<DecodeError, number>,
     datagramsIn: 0, datagramsOut: 0, messagesSubmitted: 0, ringSeqWrites: 0, submitMalformed: 0,
+    pausesDetected: 0, joinsDroppedAfterPause: 0,
   };
+  /** the pause guard's timestamps (created at start). */
+  #pause: PauseDetector | null = null;
+  /** after a pause, JOINs received before this time are the stale backlog's and are dropped. */
+  #flushJoinsUntil = -Infinity;
 
   constructor(parts: ProtocolDriverParts) {
     this.#p = parts;
@@ -127,6 +137,7 @@ export class ProtocolDriver {
   /** starts the core and the loop; resolves once the first regular configuration is installed. */
   start(): Promise<void> {
     if (this.#loop === null) {
+      this.#pause = new PauseDetector(this.#p.options.totem.tokenMs, this.#p.clock());
       this.#core.start(this.#p.clock());
       this.#afterInput();
       this.#loop = this.#run();
@@ -137,7 +148,32 @@ export class ProtocolDriver {
   /** a received datagram (single layout: called by the network driver, one event-loop task each). */
   handleDatagram(datagram: Uint8Array): void {
     this.#submitBudget = submitRecordsPerPassMax;
+    if (this.#stopped || this.#loop === null) return;
+    this.#checkPause(this.#p.clock());
     this.#receive(datagram);
+  }
+
+  /**
+   * The pause guard (TOTEM.md §3.8): every pass records a timestamp, and the
+   * loop wakes at least every token/5 to take one. A gap above token/2 means
+   * the process was not scheduled (SIGSTOP, swap, a VM pause): what is in the
+   * receive backlog (the rx ring, the socket's queue) arrived before or
+   * during the pause. Its JOINs are stale and dropped for one join period
+   * (peers re-send theirs every joinMs), and the core restarts its
+   * token-loss and consensus timers instead of declaring the others failed
+   * for its own silence. Tokens and multicasts in the backlog are kept: the
+   * token may be there, and dropping it would cost a retransmission period
+   * the others' token timers may not have left.
+   */
+  #checkPause(now: number): void {
+    const pause = this.#pause;
+    if (pause === null) return;
+    const pausedMs = pause.tick(now);
+    if (pausedMs === 0) return;
+    this.#stats.pausesDetected++;
+    this.#flushJoinsUntil = now + this.#p.options.totem.joinMs;
+    this.#core.paused(now, pausedMs);
+    this.#afterInput();
   }
 
   /** split layout: called by the loop for each record of the rx ring. */
@@ -151,7 +187,12 @@ export class ProtocolDriver {
       this.#stats.decodeDropped[result.reason]++;
       return;
     }
-    this.#core.handleMessage(this.#p.clock(), result.message);
+    const now = this.#p.clock();
+    if (now < this.#flushJoinsUntil && isStaleAfterPause(result.message)) {
+      this.#stats.joinsDroppedAfterPause++;
+      return;
+    }
+    this.#core.handleMessage(now, result.message);
     this.#afterInput();
   }
 
@@ -218,7 +259,8 @@ export class ProtocolDriver {
         continue;
       }
       const now = this.#p.clock();
-      let waitMs = Math.max(0, this.#core.nextDeadline() - now);
+      // wake at least once per pause-guard tick to take its timestamp
+      let waitMs = Math.max(0, Math.min(this.#core.nextDeadline(), this.#pause?.nextTickAt() ?? Infinity) - now);
       if (this.#delivery.outbox.backlogBytes > 0) waitMs = Math.min(waitMs, backlogPollMs);
       await this.#p.bell.waitAsync(hasInput, waitMs);
     }
@@ -227,6 +269,7 @@ export class ProtocolDriver {
   /** one pass: received datagrams, due timers, submitted messages, then the Ready. */
   #step(): void {
     this.#submitBudget = submitRecordsPerPassMax;
+    this.#checkPause(this.#p.clock());
     const rx = this.#p.rx;
     if (rx !== null) {
       // A fresh copy per datagram: the core keeps MCAST payloads (zero-copy views) in its sort queue.
