@@ -46,6 +46,8 @@ export interface EvsCoreOptions {
   /** send-queue budget in bytes, at least messageBytesMax. */
   readonly queueBytesMax: number;
   readonly log?: (line: string) => void;
+  /** randomness in [0, 1) for the core's consensus back-off (ProcessorOptions.random). */
+  readonly random?: () => number;
   /** builds the processor; defaults to `new Processor(options)`. For tests. */
   readonly createProcessor?: (options: ProcessorOptions) => ProcessorPort;
 }
@@ -87,6 +89,7 @@ export class EvsCore {
       source: this.#sender,
       ringSeqLoaded: options.ringSeqLoaded,
       ...(options.log !== undefined ? { log: options.log } : {}),
+      ...(options.random !== undefined ? { random: options.random } : {}),
     };
     this.#processor = options.createProcessor !== undefined ? options.createProcessor(processorOptions) : new Processor(processorOptions);
   }

@@ -77,12 +77,11 @@ describe('token loss under 30% datagram loss on every link, with traffic', () =>
 
 describe('16 processors with 20% loss', () => {
   const all = Array.from({ length: 16 }, (_, i) => i + 1);
-  // At 20% loss a 16-hop rotation loses ~3 token hops; with corosync's default
-  // of ~4 token retransmits per token timeout a processor regularly waits longer
-  // than `token` and the commit/recovery attempt is abandoned. Retransmitting
-  // the token 10 times per timeout (token_retransmits_before_loss_const) is the
-  // knob corosync offers for lossy links; with it the ring forms in < 1 s.
-  const cluster = new Cluster({ nodeCount: 16, seed: 16, link: { lossProbability: 0.2 }, timings: { tokenRetransmitsBeforeLossConst: 10 } });
+  // At 20% loss a 16-hop rotation loses ~3 token hops. With corosync's default
+  // of ~4 token retransmits per token timeout a processor regularly waited
+  // longer than `token` and the commit/recovery attempt was abandoned; the
+  // default is 10 now (docs/DEVIATIONS.md), with which the ring forms in < 1 s.
+  const cluster = new Cluster({ nodeCount: 16, seed: 16, link: { lossProbability: 0.2 } });
   const app = new App(cluster);
   // They start together on a lossy network and still agree on one ring.
   const convergedUnderLoss = cluster.runUntil(() => cluster.converged(all), 5000);

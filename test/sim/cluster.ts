@@ -99,6 +99,8 @@ interface SimNode {
   /** paused (not scheduled) since this time, or null; arrivals wait in `backlog`. */
   pausedAt: number | null;
   backlog: Message[];
+  /** the core's randomness (consensus back-off), one seeded stream per node. */
+  readonly random: Prng;
 }
 
 interface Action {
@@ -158,7 +160,7 @@ export class Cluster {
     const timings = { ...simTimings, ...options.timings };
     for (const id of this.ids) {
       const config = deriveTotemConfig(id, options.nodeCount, timings);
-      this.nodes.set(id, { id, config, core: null, incarnation: 0, deadline: Infinity, lastState: null, lines: [], pausedAt: null, backlog: [] });
+      this.nodes.set(id, { id, config, core: null, incarnation: 0, deadline: Infinity, lastState: null, lines: [], pausedAt: null, backlog: [], random: this.prng.fork() });
     }
     if (options.startAll ?? true) for (const id of this.ids) this.start(id);
   }
@@ -222,6 +224,7 @@ export class Cluster {
       messageBytesMax: this.messageBytesMax,
       queueBytesMax: this.queueBytesMax,
       ...(log !== undefined ? { log } : {}),
+      random: () => node.random.float(),
       // every step also runs the costly invariant checks (src/protocol/invariants.ts)
       createProcessor: (options) => new Processor({ ...options, verify: true }),
     });

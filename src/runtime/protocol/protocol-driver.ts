@@ -14,6 +14,7 @@
  * to handles (registry, group matching, the backlog behind the deliver ring)
  * live in handle-delivery.ts.
  */
+import { randomInt } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { EvsCore } from '../../groups/evs-core.ts';
 import { datagramPayloadBytes } from '../../groups/format.ts';
@@ -87,6 +88,11 @@ export interface ProtocolDriverParts {
   readonly log?: (line: string) => void;
 }
 
+/** uniform in [0, 1) from the OS's randomness: the core's consensus back-off must not be in step across nodes. */
+function cryptoRandom(): number {
+  return randomInt(0x1_0000_0000) / 0x1_0000_0000;
+}
+
 /** while deliveries wait for room in the deliver ring, look again this often. */
 const backlogPollMs = 1;
 
@@ -127,6 +133,7 @@ export class ProtocolDriver {
       messageBytesMax: o.messageBytesMax,
       queueBytesMax: o.queueBytesMax,
       ...(parts.log !== undefined ? { log: parts.log } : {}),
+      random: cryptoRandom,
     });
     this.#delivery = new HandleDelivery(parts.deliver, o.rings.deliverBacklogBytes, () => this.#overflow());
     this.#started = new Promise((resolve) => {
