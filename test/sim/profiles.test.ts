@@ -6,16 +6,23 @@
  *    judge convergence, progress and idleness under that loss.
  *  - storm: 7 processors crashing and restarting every ~30 ms, then healed:
  *    they converge within the liveness bound (invariant 16).
- * Tune with TOTEM_PROFILE_SEEDS=<count per profile> (default 3).
+ * Besides seeds 1..TOTEM_PROFILE_SEEDS (default 2), the seeds that failed
+ * while this was built run too (regressions):
+ *  - loss30 17: 88% held, a slow first formation, before the consensus back-off;
+ *    42: 84% held with 10 token retransmits alone;
+ *  - storm 149: never converged with main's core (corosync's 4 retransmits);
+ *    171, 196: never converged with 10 retransmits, before COMMIT ended at a refusing JOIN.
  */
 import { describe, expect, it } from 'vitest';
 import { invariantNames } from './checkers.ts';
 import { runSwarm, swarmProfiles, type SwarmProfileName } from './swarm.ts';
 
-const seedCount = Number(process.env['TOTEM_PROFILE_SEEDS'] ?? 3);
+const seedCount = Number(process.env['TOTEM_PROFILE_SEEDS'] ?? 2);
+const regressions: Record<SwarmProfileName, readonly number[]> = { loss30: [17, 42], storm: [149, 171, 196] };
 
 describe.each(Object.keys(swarmProfiles) as SwarmProfileName[])('swarm profile %s', (profile) => {
-  for (let seed = 1; seed <= seedCount; seed++) {
+  const seeds = [...Array.from({ length: seedCount }, (_, i) => i + 1), ...regressions[profile]];
+  for (const seed of seeds) {
     it(`seed ${seed}: no violation`, () => {
       const result = runSwarm(seed, { profile, stepsMax: 5_000_000 });
       const failures = result.violations.slice(0, 5)
