@@ -213,6 +213,15 @@ export class ProcessCluster {
     return atMs;
   }
 
+  /** SIGSTOP / SIGCONT: the node's process stops being scheduled, or resumes. Answers the time it was sent (epoch ms). */
+  signal(nodeId: number, signal: 'SIGSTOP' | 'SIGCONT'): number {
+    const child = this.#children.get(nodeId);
+    if (child === undefined) throw new EvsError('ERR_EVS_INVALID_ARGUMENT', `node ${nodeId} is not running`);
+    const atMs = performance.timeOrigin + performance.now();
+    child.process.kill(signal);
+    return atMs;
+  }
+
   /** graceful stop of one node (LEAVE). */
   async stopNode(nodeId: number): Promise<void> {
     const child = this.#children.get(nodeId);

@@ -32,7 +32,7 @@ import type { GroupSenderStats, SubmitResult } from './sender.ts';
 /** What EvsCore needs of a Processor (the real one, or a stand-in in tests). */
 export type ProcessorPort = Pick<
   Processor,
-  'start' | 'handleMessage' | 'handleTimeout' | 'notifyPending' | 'leave' | 'nextDeadline' | 'ready' | 'state' | 'ringId' | 'members' | 'stopped' | 'stats'
+  'start' | 'handleMessage' | 'handleTimeout' | 'paused' | 'notifyPending' | 'leave' | 'nextDeadline' | 'ready' | 'state' | 'ringId' | 'members' | 'stopped' | 'stats'
 >;
 
 export interface EvsCoreOptions {
@@ -46,6 +46,8 @@ export interface EvsCoreOptions {
   /** send-queue budget in bytes, at least messageBytesMax. */
   readonly queueBytesMax: number;
   readonly log?: (line: string) => void;
+  /** randomness in [0, 1) for the core's consensus back-off (ProcessorOptions.random). */
+  readonly random?: () => number;
   /** builds the processor; defaults to `new Processor(options)`. For tests. */
   readonly createProcessor?: (options: ProcessorOptions) => ProcessorPort;
 }
@@ -87,6 +89,7 @@ export class EvsCore {
       source: this.#sender,
       ringSeqLoaded: options.ringSeqLoaded,
       ...(options.log !== undefined ? { log: options.log } : {}),
+      ...(options.random !== undefined ? { random: options.random } : {}),
     };
     this.#processor = options.createProcessor !== undefined ? options.createProcessor(processorOptions) : new Processor(processorOptions);
   }
@@ -120,6 +123,11 @@ export class EvsCore {
 
   handleTimeout(now: number): void {
     this.#processor.handleTimeout(now);
+  }
+
+  /** the driver noticed a process pause (protocol/pause-guard.ts): see Processor.paused. */
+  paused(now: number, pausedMs: number): void {
+    this.#processor.paused(now, pausedMs);
   }
 
   /**

@@ -9,7 +9,7 @@
 import { assert } from '../assert.ts';
 import { MessageType, ringIdEqual, ringIdText, type CommitEntry, type CommitToken, type Join, type Message } from '../wire/messages.ts';
 import { GatherReason } from './gather-reason.ts';
-import { setHas, setMinus } from './node-set.ts';
+import { setEqual, setHas, setMinus } from './node-set.ts';
 import { seqLt, seqMax } from './seq.ts';
 import { noRing, type ProcessorState } from './state.ts';
 import { Timer } from './timers.ts';
@@ -70,7 +70,7 @@ function stepCommit(s: ProcessorState, message: Message): void {
       else s.stats.foreignDropped++;
       break;
     case MessageType.Join:
-      if (!joinBreaksFormation(s, message)) break;
+      if (!joinBreaksFormation(s, message) && !joinRejectsFormation(s, message)) break;
       s.enterGather(GatherReason.JoinDuringCommit);
       if (s.memb === 'gather') s.step(s, message);
       break;
@@ -104,6 +104,24 @@ function onCommitTimeout(s: ProcessorState, timer: Timer): void {
  */
 export function joinBreaksFormation(s: ProcessorState, join: Join): boolean {
   return setHas(s.newMembers, join.sender) && join.ringSeq >= s.myRingId.seq;
+}
+
+/**
+ * COMMIT: a JOIN from a member of the ring being formed that has not taken
+ * the commit token yet (its ring seq is below the new ring's) and whose
+ * candidate set is not the ring's members will refuse the commit token when
+ * it comes (gather.ts accepts only a token naming exactly its candidates):
+ * this attempt cannot succeed.
+ *
+ * DEVIATION (neither): corosync ignores such a JOIN and waits out the token
+ * timeout in COMMIT, silent; meanwhile the processors in GATHER time out on
+ * consensus and declare the silent ones failed. Giving up at once is the
+ * same outcome a token timeout earlier (restart storms: processors that
+ * excluded each other round after round; docs/DEVIATIONS.md).
+ */
+export function joinRejectsFormation(s: ProcessorState, join: Join): boolean {
+  if (join.leave || !setHas(s.newMembers, join.sender) || join.ringSeq >= s.myRingId.seq) return false;
+  return !setEqual(setMinus(join.procList, join.failedList), s.newMembers);
 }
 
 function saveOldRingState(s: ProcessorState): void {

@@ -51,11 +51,16 @@ export interface TotemTimings {
   seqStart?: number;
 }
 
-/** corosync 3.1 defaults before derivation. */
+/**
+ * corosync 3.1 defaults before derivation, but for
+ * tokenRetransmitsBeforeLossConst: 10, not 4 (DEVIATION, docs/DEVIATIONS.md:
+ * the token timeout covers a whole rotation, and at 30% loss on 8 links 4
+ * retransmit periods per timeout are not enough for one).
+ */
 export const totemDefaults = {
   tokenMs: 3000,
   tokenCoefficientMs: 650,
-  tokenRetransmitsBeforeLossConst: 4,
+  tokenRetransmitsBeforeLossConst: 10,
   joinMs: 50,
   mergeMs: 200,
   windowSize: 50,

@@ -21,7 +21,7 @@ export function enterGather(s: ProcessorState, reason: GatherReason): void {
   s.originatedOrfToken = false;
   s.consensus = new Set([s.me]);
   s.timers.arm(Timer.Join, s.now + s.config.joinMs);
-  s.timers.arm(Timer.Consensus, s.now + s.config.consensusMs);
+  s.timers.arm(Timer.Consensus, s.now + s.config.consensusMs + consensusBackoffMs(s));
   s.timers.cancel(Timer.TokenLoss);
   s.timers.cancel(Timer.TokenRetransmit);
   s.timers.cancel(Timer.MergeDetect);
@@ -35,6 +35,18 @@ export function enterGather(s: ProcessorState, reason: GatherReason): void {
   // processor whose peers are running goes straight into their ring (their
   // joins answer mine within that period) rather than through a singleton.
   if (reason !== GatherReason.InterfaceChange) checkConsensus(s);
+}
+
+/**
+ * DEVIATION (neither): the consensus timeout runs a random 0..consensus/4
+ * longer at each GATHER entry. Processors that entered GATHER on the same
+ * JOIN otherwise time out in the same millisecond, each declares failed
+ * whoever it has not heard agree yet, and the round splits the same way
+ * again (restart storms, docs/DEVIATIONS.md); with the back-off the first to
+ * time out sends its new view before the others give up on theirs.
+ */
+function consensusBackoffMs(s: ProcessorState): number {
+  return Math.floor(s.random() * (s.config.consensusMs / 4));
 }
 
 function stepGather(s: ProcessorState, message: Message): void {
@@ -151,6 +163,7 @@ function consensusTimeoutExpired(s: ProcessorState): boolean {
   }
   const silent = s.procList.filter((id) => !s.consensus.has(id));
   s.failedList = setUnion(s.failedList, silent);
+  s.log(`consensus timeout: proc=[${s.procList.join(',')}] agreed=[${[...s.consensus].sort((a, b) => a - b).join(',')}] failed=[${s.failedList.join(',')}]`);
   s.enterGather(GatherReason.ConsensusTimeout);
   return false;
 }

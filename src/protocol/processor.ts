@@ -106,6 +106,24 @@ export class Processor {
     this.invariants.check(s);
   }
 
+  /**
+   * The driver noticed that the process was not scheduled for `pausedMs`
+   * (pause-guard.ts). The token-loss and consensus timers measure the others'
+   * silence; while I slept they measured mine. Armed ones restart from now,
+   * whole, instead of firing: the others get a full timeout to show they are
+   * alive (TOTEM.md §3.8). Timers that only re-send (token retransmit, join,
+   * hold, merge detect) fire as usual.
+   */
+  paused(now: number, pausedMs: number): void {
+    if (!this.observeTime(now)) return;
+    const s = this.s;
+    s.stats.pausesDetected++;
+    s.log(`Process pause detected for ${Math.round(pausedMs)} ms, flushing membership messages.`);
+    if (s.timers.isArmed(Timer.TokenLoss)) s.timers.arm(Timer.TokenLoss, now + s.config.tokenMs);
+    if (s.timers.isArmed(Timer.Consensus)) s.timers.arm(Timer.Consensus, now + s.config.consensusMs);
+    this.invariants.check(s);
+  }
+
   /** graceful stop: multicast LEAVE; the processor is stopped afterwards. */
   leave(now: number): void {
     if (!this.observeTime(now)) return;

@@ -40,6 +40,13 @@ export interface ProcessorOptions {
    * The cheap ones always run; the simulator turns this on.
    */
   readonly verify?: boolean;
+  /**
+   * Uniform randomness in [0, 1) for the consensus back-off (gather.ts); the
+   * core stays deterministic because the caller chooses it: the simulator
+   * passes a seeded PRNG, the runtime crypto randomness. Without it there is
+   * no back-off.
+   */
+  readonly random?: () => number;
 }
 
 export const noRing: RingId = { rep: 0, seq: 0 };
@@ -67,6 +74,7 @@ export class ProcessorState {
   readonly timers = new TimerTable();
   /** run the costly invariant checks too (ProcessorOptions.verify). */
   readonly verify: boolean;
+  readonly random: () => number;
   /** the Ready batch being filled; Processor.ready() hands it over. */
   out: Ready = { sends: [], events: [], persistRingSeq: null };
   now = 0;
@@ -164,6 +172,7 @@ export class ProcessorState {
     this.source = options.source;
     this.log = options.log ?? (() => {});
     this.verify = options.verify ?? false;
+    this.random = options.random ?? (() => 0);
     const slots = options.sortQueueSlots ?? sortQueueSlots;
     assert(slots > 2 * config.windowSize, 'sort queue holds more than two windows');
     this.regular = new SortQueue<Mcast>(slots, config.seqStart);

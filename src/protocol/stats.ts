@@ -18,5 +18,7 @@ export class ProcessorStats {
   commitEntered = 0;
   ringsInstalled = 0;
   failedToReceive = 0;
+  /** pauses a driver reported (Processor.paused). */
+  pausesDetected = 0;
   delivered = 0;
 }

@@ -13,7 +13,10 @@ import {
 
 describe('token loss under 30% datagram loss on every link, with traffic', () => {
   const all = [1, 2, 3, 4, 5];
-  const cluster = new Cluster({ nodeCount: 5, seed: 30 });
+  // corosync's 4 token retransmits per token timeout: with the default of 10
+  // the ring rides out 30% loss (the swarm's loss30 profile), and this
+  // scenario is about what happens when the token IS lost.
+  const cluster = new Cluster({ nodeCount: 5, seed: 30, timings: { tokenRetransmitsBeforeLossConst: 4 } });
   const app = new App(cluster);
   expectConverged(cluster, all, 2000);
   const tokensBefore = cluster.network.stats.arrivalsByType[MessageType.OrfToken] ?? 0;
@@ -77,12 +80,11 @@ describe('token loss under 30% datagram loss on every link, with traffic', () =>
 
 describe('16 processors with 20% loss', () => {
   const all = Array.from({ length: 16 }, (_, i) => i + 1);
-  // At 20% loss a 16-hop rotation loses ~3 token hops; with corosync's default
-  // of ~4 token retransmits per token timeout a processor regularly waits longer
-  // than `token` and the commit/recovery attempt is abandoned. Retransmitting
-  // the token 10 times per timeout (token_retransmits_before_loss_const) is the
-  // knob corosync offers for lossy links; with it the ring forms in < 1 s.
-  const cluster = new Cluster({ nodeCount: 16, seed: 16, link: { lossProbability: 0.2 }, timings: { tokenRetransmitsBeforeLossConst: 10 } });
+  // At 20% loss a 16-hop rotation loses ~3 token hops. With corosync's default
+  // of ~4 token retransmits per token timeout a processor regularly waited
+  // longer than `token` and the commit/recovery attempt was abandoned; the
+  // default is 10 now (docs/DEVIATIONS.md), with which the ring forms in < 1 s.
+  const cluster = new Cluster({ nodeCount: 16, seed: 16, link: { lossProbability: 0.2 } });
   const app = new App(cluster);
   // They start together on a lossy network and still agree on one ring.
   const convergedUnderLoss = cluster.runUntil(() => cluster.converged(all), 5000);

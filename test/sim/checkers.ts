@@ -46,6 +46,7 @@ export const invariantNames: Readonly<Record<number, string>> = {
   16: 'convergence',
   17: 'progress',
   19: 'idle behaviour',
+  20: 'one ring held under steady loss',
 };
 
 // ---- log structure ---------------------------------------------------------

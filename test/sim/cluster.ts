@@ -21,7 +21,8 @@ import { encodeGroupName } from '../../src/groups/match.ts';
 import { decode } from '../../src/wire/decode.ts';
 import { encode } from '../../src/wire/encode.ts';
 import { mcastHeaderBytes } from '../../src/wire/header.ts';
-import { ringIdText, type Guarantee, type RingId } from '../../src/wire/messages.ts';
+import { ringIdText, type Guarantee, type Message, type RingId } from '../../src/wire/messages.ts';
+import { isStaleAfterPause, pauseDetectMs } from '../../src/protocol/pause-guard.ts';
 import { readPayload } from './app.ts';
 import { msgIdOf, SimLog } from './log.ts';
 import { EventHeap } from './heap.ts';
@@ -95,6 +96,11 @@ interface SimNode {
   deadline: number;
   lastState: string | null;
   readonly lines: CoreLine[];
+  /** paused (not scheduled) since this time, or null; arrivals wait in `backlog`. */
+  pausedAt: number | null;
+  backlog: Message[];
+  /** the core's randomness (consensus back-off), one seeded stream per node. */
+  readonly random: Prng;
 }
 
 interface Action {
@@ -123,6 +129,8 @@ export class Cluster {
   steps = 0;
   /** packets that arrived at a node that was down. */
   droppedAtDownNode = 0;
+  /** JOINs a resumed node's driver dropped from its backlog (pause-guard.ts). */
+  droppedAfterPause = 0;
 
   private readonly nodes = new Map<number, SimNode>();
   private readonly actions = new EventHeap<Action>();
@@ -152,7 +160,7 @@ export class Cluster {
     const timings = { ...simTimings, ...options.timings };
     for (const id of this.ids) {
       const config = deriveTotemConfig(id, options.nodeCount, timings);
-      this.nodes.set(id, { id, config, core: null, incarnation: 0, deadline: Infinity, lastState: null, lines: [] });
+      this.nodes.set(id, { id, config, core: null, incarnation: 0, deadline: Infinity, lastState: null, lines: [], pausedAt: null, backlog: [], random: this.prng.fork() });
     }
     if (options.startAll ?? true) for (const id of this.ids) this.start(id);
   }
@@ -216,6 +224,7 @@ export class Cluster {
       messageBytesMax: this.messageBytesMax,
       queueBytesMax: this.queueBytesMax,
       ...(log !== undefined ? { log } : {}),
+      random: () => node.random.float(),
       // every step also runs the costly invariant checks (src/protocol/invariants.ts)
       createProcessor: (options) => new Processor({ ...options, verify: true }),
     });
@@ -224,10 +233,50 @@ export class Cluster {
     this.drive(node, (core) => core.start(this.now));
   }
 
+  isPaused(id: number): boolean {
+    return this.node(id).pausedAt !== null;
+  }
+
+  /**
+   * The node's process is not scheduled for `ms`: no timer fires, what
+   * arrives waits in its receive backlog. Then it resumes as the runtime
+   * driver does: a pause longer than the guard's threshold is reported to
+   * the core (`paused`) and the backlog's JOINs are dropped; the rest of the
+   * backlog is handed to the core in arrival order.
+   */
+  pause(id: number, ms: number): void {
+    const node = this.node(id);
+    if (node.core === null || node.pausedAt !== null) throw new Error(`pause: node ${id} is not running or already paused`);
+    node.pausedAt = this.now;
+    const incarnation = node.incarnation;
+    this.after(ms, () => {
+      if (node.incarnation === incarnation && node.pausedAt !== null) this.resume(node);
+    });
+  }
+
+  private resume(node: SimNode): void {
+    const pausedMs = this.now - (node.pausedAt ?? this.now);
+    node.pausedAt = null;
+    const backlog = node.backlog;
+    node.backlog = [];
+    const detected = pausedMs > pauseDetectMs(node.config.tokenMs);
+    if (detected) this.drive(node, (core) => core.paused(this.now, pausedMs));
+    for (const message of backlog) {
+      if (node.core === null) return;
+      if (detected && isStaleAfterPause(message)) {
+        this.droppedAfterPause += 1;
+        continue;
+      }
+      this.drive(node, (core) => core.handleMessage(this.now, message));
+    }
+  }
+
   /** Crash: memory (including queued submissions) is gone, the disk stays. */
   crash(id: number): void {
     const node = this.node(id);
     if (node.core === null) throw new Error(`crash: node ${id} is not running`);
+    node.pausedAt = null;
+    node.backlog = [];
     node.core = null;
     node.deadline = Infinity;
     this.log.append(id, this.now, { kind: 'crash' });
@@ -242,6 +291,8 @@ export class Cluster {
     const node = this.node(id);
     if (node.core === null) throw new Error(`leave: node ${id} is not running`);
     this.drive(node, (core) => core.leave(this.now));
+    node.pausedAt = null;
+    node.backlog = [];
     node.core = null;
     node.deadline = Infinity;
     this.log.append(id, this.now, { kind: 'leave' });
@@ -254,6 +305,7 @@ export class Cluster {
   submit(id: number, payload: Uint8Array, guarantee: Guarantee, groups: readonly Uint8Array[] = [simGroup]): SubmitOutcome {
     const node = this.node(id);
     if (node.core === null) return 'down';
+    if (node.pausedAt !== null) return 'try-again';
     const result = this.drive(node, (core) => core.submit(this.now, groups, payload, guarantee));
     if (result === 'ok') {
       const info = readPayload(payload);
@@ -332,7 +384,7 @@ export class Cluster {
     let at = Infinity;
     let best: SimNode | null = null;
     for (const node of this.nodes.values()) {
-      if (node.core !== null && node.deadline < at) {
+      if (node.core !== null && node.pausedAt === null && node.deadline < at) {
         at = node.deadline;
         best = node;
       }
@@ -369,6 +421,7 @@ export class Cluster {
       if (arrival === null) throw new Error('network: nextArrival without a packet');
       const node = this.node(arrival.to);
       if (node.core === null) this.droppedAtDownNode += 1;
+      else if (node.pausedAt !== null) node.backlog.push(arrival.message);
       else this.drive(node, (core) => core.handleMessage(this.now, arrival.message));
     } else if (deadline.at === at && deadline.node !== null) {
       this.drive(deadline.node, (core) => core.handleTimeout(this.now));

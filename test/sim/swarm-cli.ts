@@ -6,6 +6,7 @@
  *   npm run sim -- --seed 1234567              replay exactly one seed
  *   npm run sim -- --seeds 50 --nodes 3..5     pin the cluster size range (or --nodes 4)
  *   npm run sim -- --seed 7 --trace 200        on a violation print 200 log lines per node
+ *   npm run sim -- --profile loss30 --seeds 50 a named profile (swarm.ts `swarmProfiles`: loss30, storm)
  *
  * One line per run with its seed and options; a violation prints the seed, the
  * options, the violations and the tail of the involved nodes' logs (simulator
@@ -17,7 +18,7 @@ import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { invariantNames } from './checkers.ts';
 import { formatRecord } from './log.ts';
-import { describeOptions, runSwarm, type SwarmOverrides, type SwarmResult } from './swarm.ts';
+import { describeOptions, isSwarmProfile, runSwarm, swarmProfiles, type SwarmOverrides, type SwarmResult } from './swarm.ts';
 
 function parseRange(text: string | undefined, name: string): [number, number] | null {
   if (text === undefined) return null;
@@ -60,12 +61,18 @@ function main(): number {
       safety: { type: 'string' },
       trace: { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      profile: { type: 'string' },
     },
     strict: true,
   });
   const nodes = parseRange(values.nodes, 'nodes');
   const safety = parseRange(values.safety, 'safety');
+  const profile = values.profile;
+  if (profile !== undefined && !isSwarmProfile(profile)) {
+    throw new Error(`--profile expects one of ${Object.keys(swarmProfiles).join(', ')} (got ${profile})`);
+  }
   const overrides: SwarmOverrides = {
+    ...(profile !== undefined ? { profile } : {}),
     ...(nodes !== null ? { nodesMin: nodes[0], nodesMax: nodes[1] } : {}),
     ...(safety !== null ? { safetyMsMin: safety[0], safetyMsMax: safety[1] } : {}),
   };
@@ -90,10 +97,10 @@ function main(): number {
     const status = result.violations.length === 0 ? 'ok' : `FAIL ${result.violations.length} violation(s)`;
     if (!values.quiet || result.violations.length > 0) {
       console.log(`seed=${seed} ${describeOptions(result.options)} | ${status} sent=${result.sent} delivered=${result.delivered}` +
-        ` converged=${converged} live=[${result.live.join(',')}] virtual=${Math.round(result.virtualMs)}ms steps=${result.steps} wall=${Math.round(wallMs)}ms`);
+        ` converged=${converged}${result.judgedMs > 0 ? ` held=${result.heldMs}/${result.judgedMs}ms` : ''} live=[${result.live.join(',')}] virtual=${Math.round(result.virtualMs)}ms steps=${result.steps} wall=${Math.round(wallMs)}ms`);
     }
     if (result.violations.length > 0) {
-      console.log(`  replay: npm run sim -- --seed ${seed}${values.nodes !== undefined ? ` --nodes ${values.nodes}` : ''}${values.safety !== undefined ? ` --safety ${values.safety}` : ''}`);
+      console.log(`  replay: npm run sim -- --seed ${seed}${profile !== undefined ? ` --profile ${profile}` : ''}${values.nodes !== undefined ? ` --nodes ${values.nodes}` : ''}${values.safety !== undefined ? ` --safety ${values.safety}` : ''}`);
       for (const v of result.violations) console.log(`  invariant ${v.invariant} (${invariantNames[v.invariant] ?? '?'}) n${v.node}: ${v.detail}`);
       if (traceLines > 0) for (const line of trace(result, traceLines)) console.log(`  ${line}`);
     }

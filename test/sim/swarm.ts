@@ -24,7 +24,7 @@ import type { LinkOptions } from './network.ts';
 import { Prng } from './prng.ts';
 
 export const faultKinds = [
-  'partition', 'heal', 'crash', 'restart', 'leave', 'cut', 'isolate', 'deaf', 'tokenDrop', 'quality',
+  'partition', 'heal', 'crash', 'restart', 'leave', 'cut', 'isolate', 'deaf', 'tokenDrop', 'pause', 'quality',
 ] as const;
 export type FaultKind = (typeof faultKinds)[number];
 
@@ -47,6 +47,16 @@ export interface SwarmOptions {
   readonly trafficWhileConverging: boolean;
   /** traffic after convergence, before it stops for good. */
   readonly trafficAfterMs: number;
+  /** delay of a quick restart after a crash: 1..this ms. */
+  readonly quickRestartMaxMs?: number;
+  /**
+   * Steady loss: the link quality kept for the whole run, the liveness phase
+   * included (else the liveness phase runs on a perfect network), and the
+   * least fraction of the safety phase (after the first bound) that every
+   * running node must spend OPERATIONAL in one ring of all of them
+   * (invariant 20).
+   */
+  readonly steady?: { readonly heldFractionMin: number };
 }
 
 /** What a caller may pin; everything else derives from the seed. */
@@ -60,6 +70,8 @@ export interface SwarmOverrides {
   /** core log lines kept per node for traces (default 200; Infinity keeps all). */
   readonly coreLogLines?: number;
   readonly options?: Partial<SwarmOptions>;
+  /** a named profile (`swarmProfiles`) instead of the random mix. */
+  readonly profile?: SwarmProfileName;
 }
 
 export interface SwarmResult {
@@ -76,10 +88,72 @@ export interface SwarmResult {
   readonly steps: number;
   readonly digest: string;
   readonly cluster: Cluster;
+  /** virtual ms of the safety phase (after the first bound) every running node was in one ring of all of them. */
+  readonly heldMs: number;
+  /** virtual ms of the safety phase that counted for heldMs. */
+  readonly judgedMs: number;
+}
+
+const noFaults: Record<FaultKind, number> = {
+  partition: 0, heal: 0, crash: 0, restart: 0, leave: 0, cut: 0, isolate: 0, deaf: 0, tokenDrop: 0, pause: 0, quality: 0,
+};
+
+/**
+ * Named profiles (`npm run sim -- --profile loss30 --seeds 50`): a scenario
+ * the random mix rarely draws, with the default Totem knobs (simTimings only);
+ * the seed still decides the traffic, the delays and when faults happen.
+ *  - loss30: 8 processors, 30% loss and 5% duplication on every link for the
+ *    whole run; the ring must form and hold (invariant 20) and the checkers
+ *    judge liveness under that loss.
+ *  - storm: 7 processors crashing every ~30 ms (each restarting within 30
+ *    ms) while partitions come and go, then healed; they must
+ *    converge within the bound.
+ */
+export const swarmProfiles = {
+  loss30: (prng: Prng): SwarmOptions => ({
+    nodeCount: 8,
+    timings: {},
+    link: { delayMinMs: prng.real(0.1, 0.5), delayJitterMs: prng.pick([0.5, 1, 2]), lossProbability: 0.3, duplicateProbability: 0.05 },
+    safetyMs: prng.int(15000, 20000),
+    faultIntervalMeanMs: 1000,
+    faultWeights: noFaults,
+    quickRestartProbability: 0,
+    traffic: {
+      intervalMeanMs: prng.pick([50, 100, 200]), smallProbability: 0.3, largeProbability: 0.02,
+      sizeMaxBytes: 1400, sizeLargeMaxBytes: 8000, safeProbability: 0.2,
+    },
+    restartAll: true,
+    trafficWhileConverging: true,
+    trafficAfterMs: 400,
+    steady: { heldFractionMin: 0.9 },
+  }),
+  storm: (prng: Prng): SwarmOptions => ({
+    nodeCount: 7,
+    timings: {},
+    link: { delayMinMs: prng.real(0.1, 1), delayJitterMs: prng.pick([0.5, 1, 2]), lossProbability: 0, duplicateProbability: 0 },
+    safetyMs: prng.int(1500, 3000),
+    faultIntervalMeanMs: 30,
+    faultWeights: { ...noFaults, crash: 6, partition: 1, heal: 1 },
+    quickRestartProbability: 1,
+    quickRestartMaxMs: 30,
+    traffic: {
+      intervalMeanMs: prng.pick([30, 100]), smallProbability: 0.3, largeProbability: 0,
+      sizeMaxBytes: 1400, sizeLargeMaxBytes: 1400, safeProbability: 0.2,
+    },
+    restartAll: true,
+    trafficWhileConverging: prng.chance(0.5),
+    trafficAfterMs: 300,
+  }),
+} as const;
+export type SwarmProfileName = keyof typeof swarmProfiles;
+
+export function isSwarmProfile(name: string): name is SwarmProfileName {
+  return Object.hasOwn(swarmProfiles, name);
 }
 
 /** Derive a run's options from its seed (and the caller's pins). */
 export function swarmOptions(prng: Prng, overrides: SwarmOverrides = {}): SwarmOptions {
+  if (overrides.profile !== undefined) return { ...swarmProfiles[overrides.profile](prng), ...overrides.options };
   const nodeCount = prng.int(overrides.nodesMin ?? 2, overrides.nodesMax ?? 16);
   const windowSize = prng.pick([10, 20, 50, 50, 80]);
   const wrap = prng.chance(0.2);
@@ -100,7 +174,7 @@ export function swarmOptions(prng: Prng, overrides: SwarmOverrides = {}): SwarmO
   const w = (p: number, hi: number): number => (prng.chance(p) ? prng.int(1, hi) : 0);
   const faultWeights: Record<FaultKind, number> = {
     partition: w(0.6, 4), heal: 3, crash: w(0.6, 3), restart: 3, leave: w(0.3, 2), cut: w(0.4, 3),
-    isolate: w(0.4, 2), deaf: w(0.2, 1), tokenDrop: w(0.4, 2), quality: w(0.5, 2),
+    isolate: w(0.4, 2), deaf: w(0.2, 1), tokenDrop: w(0.4, 2), pause: w(0.3, 2), quality: w(0.5, 2),
   };
   const sizeMaxBytes = prng.pick([64, 1400, 4200]);
   const traffic: TrafficOptions = {
@@ -175,7 +249,7 @@ class Faults {
     const id = this.prng.pick(up);
     this.cluster.crash(id);
     if (this.prng.chance(this.options.quickRestartProbability)) {
-      this.cluster.after(this.prng.int(1, 150), () => {
+      this.cluster.after(this.prng.int(1, this.options.quickRestartMaxMs ?? 150), () => {
         // after stop() the liveness phase owns who runs: a late quick restart would change the live set
         if (!this.stopped && !this.cluster.isUp(id)) this.cluster.start(id);
       });
@@ -203,7 +277,7 @@ class Faults {
         return;
       }
       case 'leave': {
-        const up = c.up();
+        const up = c.up().filter((id) => !c.isPaused(id)); // a process that is not scheduled cannot leave
         if (up.length > 0) c.leave(this.prng.pick(up));
         return;
       }
@@ -225,18 +299,24 @@ class Faults {
       }
       case 'tokenDrop':
         return this.tokenDrop();
+      case 'pause': {
+        // a process that is not scheduled: from a blip to past the token timeout
+        const up = c.up().filter((id) => !c.isPaused(id));
+        if (up.length > 0) c.pause(this.prng.pick(up), this.prng.pick([0.1, 0.3, 0.6, 0.8, 1.5]) * c.config(1).tokenMs);
+        return;
+      }
       case 'quality':
         return this.quality();
     }
   }
 
-  /** Liveness phase: a clean, loss-free, fully connected network. */
+  /** Liveness phase: a fully connected network, loss-free unless the loss is steady. */
   stop(): void {
     this.stopped = true;
     const n = this.cluster.network;
     n.heal();
     n.clearLinkOverrides();
-    n.setLinkDefaults({ lossProbability: 0, duplicateProbability: 0 });
+    if (this.options.steady === undefined) n.setLinkDefaults({ lossProbability: 0, duplicateProbability: 0 });
   }
 }
 
@@ -291,6 +371,8 @@ export function runSwarm(seed: number, overrides: SwarmOverrides = {}): SwarmRes
   const boundMs = livenessBoundMs(config, options.nodeCount, options.link.delayMinMs + options.link.delayJitterMs);
   let convergedAfterMs: number | null = null;
   let live: number[] = [];
+  let heldMs = 0;
+  let judgedMs = 0;
   try {
     // Nodes boot within the first token timeout, in random order.
     for (const id of cluster.ids) {
@@ -299,11 +381,24 @@ export function runSwarm(seed: number, overrides: SwarmOverrides = {}): SwarmRes
       });
     }
     traffic.start();
+    const anyFault = faultKinds.some((k) => options.faultWeights[k] > 0);
     const scheduleFault = (): void => {
+      if (!anyFault) return;
       const at = cluster.now + faultPrng.exponential(options.faultIntervalMeanMs);
       if (at < options.safetyMs) cluster.schedule(at, () => { faults.inject(); scheduleFault(); });
     };
     scheduleFault();
+    // invariant 20's measure: sample every sampleMs whether every running node is in one ring of all of them
+    const sampleMs = 10;
+    const judgeFrom = boundMs;
+    const sample = (): void => {
+      if (cluster.now >= judgeFrom) {
+        judgedMs += sampleMs;
+        if (cluster.converged(cluster.up())) heldMs += sampleMs;
+      }
+      if (cluster.now + sampleMs < options.safetyMs) cluster.after(sampleMs, sample);
+    };
+    if (options.steady !== undefined) cluster.after(sampleMs, sample);
     cluster.runUntilTime(options.safetyMs);
 
     // ---- liveness phase ----
@@ -338,6 +433,12 @@ export function runSwarm(seed: number, overrides: SwarmOverrides = {}): SwarmRes
     const tokensDuringIdle = (cluster.network.stats.arrivalsByType[MessageType.OrfToken] ?? 0) - tokensBefore;
     violations.push(...checkSafety(cluster.log.records));
     violations.push(...checkLiveness(cluster.log.records, { live, healedAt, boundMs, idleFrom, end: cluster.now, tokensDuringIdle }));
+    if (options.steady !== undefined && judgedMs > 0 && heldMs < options.steady.heldFractionMin * judgedMs) {
+      violations.push({
+        invariant: 20, node: 0,
+        detail: `one ring held ${heldMs} of ${judgedMs} ms under steady loss (at least ${options.steady.heldFractionMin * 100}% required)`,
+      });
+    }
   } catch (error) {
     if (error instanceof NodeError) {
       violations.push({ invariant: 0, node: error.node, detail: `${error.message}\n${error.cause.stack ?? ''}` });
@@ -360,5 +461,7 @@ export function runSwarm(seed: number, overrides: SwarmOverrides = {}): SwarmRes
     steps: cluster.steps,
     digest: cluster.log.digest(),
     cluster,
+    heldMs,
+    judgedMs,
   };
 }

@@ -14,10 +14,12 @@
  * to handles (registry, group matching, the backlog behind the deliver ring)
  * live in handle-delivery.ts.
  */
+import { randomInt } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { EvsCore } from '../../groups/evs-core.ts';
 import { datagramPayloadBytes } from '../../groups/format.ts';
 import type { ResolvedOptions } from '../../options.ts';
+import { isStaleAfterPause, PauseDetector } from '../../protocol/pause-guard.ts';
 import type { ProcessorStats } from '../../protocol/stats.ts';
 import type { Membership } from '../../types.ts';
 import { decode, decodeErrors, type DecodeError } from '../../wire/decode.ts';
@@ -57,6 +59,10 @@ export interface ProtocolDriverStats {
   readonly messagesFiltered: number;
   readonly configurationChanges: number;
   readonly ringSeqWrites: number;
+  /** process pauses noticed (the loop's timestamps more than token/2 apart; TOTEM.md §3.8). */
+  readonly pausesDetected: number;
+  /** JOINs dropped right after a pause: the stale receive backlog's membership messages. */
+  readonly joinsDroppedAfterPause: number;
   /** submit records not framed as one (a bug on the main side). */
   readonly submitMalformed: number;
   /**
@@ -92,6 +98,11 @@ export interface ProtocolDriverParts {
   readonly observe?: Observe;
 }
 
+/** uniform in [0, 1) from the OS's randomness: the core's consensus back-off must not be in step across nodes. */
+function cryptoRandom(): number {
+  return randomInt(0x1_0000_0000) / 0x1_0000_0000;
+}
+
 /** while deliveries wait for room in the deliver ring, look again this often. */
 const backlogPollMs = 1;
 
@@ -113,12 +124,17 @@ export class ProtocolDriver {
   readonly #stats = {
     decodeDropped: Object.fromEntries(decodeErrors.map((r) => [r, 0])) as Record<DecodeError, number>,
     datagramsIn: 0, datagramsOut: 0, messagesSubmitted: 0, ringSeqWrites: 0, submitMalformed: 0, submitRefused: 0,
+    pausesDetected: 0, joinsDroppedAfterPause: 0,
   };
   readonly #totemDiff = new CounterDiff();
   readonly #dropDiff = new CounterDiff();
   #observedAt = Number.NEGATIVE_INFINITY;
   /** the reason of the last GATHER, read from the core's log line (the core keeps no such counter). */
   #gatherReason = 'unknown';
+  /** the pause guard's timestamps (created at start). */
+  #pause: PauseDetector | null = null;
+  /** after a pause, JOINs received before this time are the stale backlog's and are dropped. */
+  #flushJoinsUntil = -Infinity;
 
   constructor(parts: ProtocolDriverParts) {
     this.#p = parts;
@@ -132,6 +148,7 @@ export class ProtocolDriver {
       messageBytesMax: o.messageBytesMax,
       queueBytesMax: o.queueBytesMax,
       log: (line) => this.#coreLog(line),
+      random: cryptoRandom,
     });
     this.#delivery = new HandleDelivery(parts.deliver, o.rings.deliverBacklogBytes, () => this.#overflow());
     this.#started = new Promise((resolve) => {
@@ -142,6 +159,7 @@ export class ProtocolDriver {
   /** starts the core and the loop; resolves once the first regular configuration is installed. */
   start(): Promise<void> {
     if (this.#loop === null) {
+      this.#pause = new PauseDetector(this.#p.options.totem.tokenMs, this.#p.clock());
       this.#core.start(this.#p.clock());
       this.#afterInput();
       this.#loop = this.#run();
@@ -152,7 +170,32 @@ export class ProtocolDriver {
   /** a received datagram (single layout: called by the network driver, one event-loop task each). */
   handleDatagram(datagram: Uint8Array): void {
     this.#submitBudget = submitRecordsPerPassMax;
+    if (this.#stopped || this.#loop === null) return;
+    this.#checkPause(this.#p.clock());
     this.#receive(datagram);
+  }
+
+  /**
+   * The pause guard (TOTEM.md §3.8): every pass records a timestamp, and the
+   * loop wakes at least every token/5 to take one. A gap above token/2 means
+   * the process was not scheduled (SIGSTOP, swap, a VM pause): what is in the
+   * receive backlog (the rx ring, the socket's queue) arrived before or
+   * during the pause. Its JOINs are stale and dropped for one join period
+   * (peers re-send theirs every joinMs), and the core restarts its
+   * token-loss and consensus timers instead of declaring the others failed
+   * for its own silence. Tokens and multicasts in the backlog are kept: the
+   * token may be there, and dropping it would cost a retransmission period
+   * the others' token timers may not have left.
+   */
+  #checkPause(now: number): void {
+    const pause = this.#pause;
+    if (pause === null) return;
+    const pausedMs = pause.tick(now);
+    if (pausedMs === 0) return;
+    this.#stats.pausesDetected++;
+    this.#flushJoinsUntil = now + this.#p.options.totem.joinMs;
+    this.#core.paused(now, pausedMs);
+    this.#afterInput();
   }
 
   /** split layout: called by the loop for each record of the rx ring. */
@@ -166,7 +209,12 @@ export class ProtocolDriver {
       this.#stats.decodeDropped[result.reason]++;
       return;
     }
-    this.#core.handleMessage(this.#p.clock(), result.message);
+    const now = this.#p.clock();
+    if (now < this.#flushJoinsUntil && isStaleAfterPause(result.message)) {
+      this.#stats.joinsDroppedAfterPause++;
+      return;
+    }
+    this.#core.handleMessage(now, result.message);
     this.#afterInput();
   }
 
@@ -239,7 +287,8 @@ export class ProtocolDriver {
         continue;
       }
       const now = this.#p.clock();
-      let waitMs = Math.max(0, this.#core.nextDeadline() - now);
+      // wake at least once per pause-guard tick to take its timestamp
+      let waitMs = Math.max(0, Math.min(this.#core.nextDeadline(), this.#pause?.nextTickAt() ?? Infinity) - now);
       if (this.#delivery.outbox.backlogBytes > 0) waitMs = Math.min(waitMs, backlogPollMs);
       await this.#p.bell.waitAsync(hasInput, waitMs);
     }
@@ -248,6 +297,7 @@ export class ProtocolDriver {
   /** one pass: received datagrams, due timers, submitted messages, then the Ready. */
   #step(): void {
     this.#submitBudget = submitRecordsPerPassMax;
+    this.#checkPause(this.#p.clock());
     const rx = this.#p.rx;
     if (rx !== null) {
       // A fresh copy per datagram: the core keeps MCAST payloads (zero-copy views) in its sort queue.

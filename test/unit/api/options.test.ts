@@ -29,8 +29,8 @@ describe('EvsNode options', () => {
     expect(r.members.map((m) => `${m.nodeId}@${m.addr}:${m.port}`)).toEqual(['1@127.0.0.1:5405', '2@127.0.0.2:5405', '3@127.0.0.3:5405']);
     expect(r.totem.tokenMs).toBe(3650);
     expect(r.totem.consensusMs).toBe(4380);
-    expect(r.totem.tokenRetransmitMs).toBe(869);
-    expect(r.totem.holdMs).toBe(685);
+    expect(r.totem.tokenRetransmitMs).toBe(357); // token / (10 + 0.2): 10 retransmits, not corosync's 4 (docs/DEVIATIONS.md)
+    expect(r.totem.holdMs).toBe(275);
     expect(r.threads).toEqual({ layout: 'split', cryptoThreads: 0 });
     expect(r.messageBytesMax).toBe(1024 * 1024);
   });

@@ -35,6 +35,9 @@ class FakeProcessor implements ProcessorPort {
   handleMessage(now: number, message: Message): void {
     this.calls.push(`handleMessage ${now} type ${message.type}`);
   }
+  paused(now: number, pausedMs: number): void {
+    this.calls.push(`paused ${now} ${pausedMs}`);
+  }
   handleTimeout(now: number): void {
     this.calls.push(`handleTimeout ${now}`);
   }

@@ -1,0 +1,118 @@
+/**
+ * The core's liveness rules of issue 12, each on a real Processor fed by hand:
+ *  - Processor.paused (the pause guard, TOTEM.md §3.8): the token-loss and
+ *    consensus timers restart whole instead of firing for the processor's own
+ *    silence;
+ *  - a JOIN that shows a member of the ring being formed will refuse the
+ *    commit token ends COMMIT at once (commit.ts `joinRejectsFormation`);
+ *  - the consensus back-off draws from the randomness passed in.
+ */
+import { describe, expect, it } from 'vitest';
+import { deriveTotemConfig } from '../../../src/protocol/config.ts';
+import { Processor } from '../../../src/protocol/processor.ts';
+import { toAll, type DatagramSource } from '../../../src/protocol/ready.ts';
+import { MessageType, type Join, type Message } from '../../../src/wire/messages.ts';
+
+const idle: DatagramSource = { backlog: () => 0, next: () => null, restart: () => {} };
+const timings = { tokenMs: 200, tokenCoefficientMs: 0, consensusMs: 240, joinMs: 20 };
+
+function processor(id: number, random?: () => number): Processor {
+  return new Processor({ config: deriveTotemConfig(id, 3, timings), source: idle, ringSeqLoaded: 0, verify: true, ...(random !== undefined ? { random } : {}) });
+}
+
+function join(sender: number, procList: number[], failedList: number[], ringSeq = 1): Join {
+  return { type: MessageType.Join, sender, leave: false, ringSeq, procList, failedList };
+}
+
+/** a lone processor, its own datagrams looped back, until it is OPERATIONAL in its singleton ring. */
+function loneOperational(): { p: Processor; now: number } {
+  const p = new Processor({ config: deriveTotemConfig(1, 1, timings), source: idle, ringSeqLoaded: 0, verify: true });
+  let now = 0;
+  p.start(now);
+  const inbox: Message[] = [];
+  for (let steps = 0; steps < 1000 && p.state !== 'operational'; steps++) {
+    for (const send of p.ready().sends) if (send.to === 1 || send.to === toAll) inbox.push(structuredClone(send.message));
+    const message = inbox.shift();
+    if (message === undefined) {
+      now = p.nextDeadline();
+      p.handleTimeout(now);
+    } else {
+      p.handleMessage(now, message);
+    }
+  }
+  p.ready();
+  return { p, now };
+}
+
+describe('Processor.paused (process-pause guard)', () => {
+  it('restarts the token-loss timer instead of letting it fire', () => {
+    const { p, now } = loneOperational();
+    expect(p.state).toBe('operational');
+    const resumedAt = now + 1.5 * timings.tokenMs; // slept past the token timeout
+    p.paused(resumedAt, 1.5 * timings.tokenMs);
+    expect(p.stats.pausesDetected).toBe(1);
+    expect(p['s'].timers['deadlines'][0]).toBe(resumedAt + timings.tokenMs); // token loss: a whole timeout from now
+    p.handleTimeout(resumedAt);
+    expect(p.state).toBe('operational');
+    expect(p.stats.tokenLosses).toBe(0);
+  });
+
+  it('without it, the same wake-up declares the token lost (the guard is what prevents it)', () => {
+    const { p, now } = loneOperational();
+    p.handleTimeout(now + 1.5 * timings.tokenMs);
+    expect(p.stats.tokenLosses).toBe(1);
+    expect(p.stats.gatherEntered).toBeGreaterThan(1); // a new membership round (alone, it forms its ring again at once)
+  });
+
+  it('restarts the consensus timer in GATHER: nobody is declared failed for my silence', () => {
+    const p = processor(1);
+    p.start(0);
+    p.handleMessage(1, join(2, [1, 2], []));
+    expect(p.state).toBe('gather');
+    const resumedAt = 1 + 2 * timings.consensusMs;
+    p.paused(resumedAt, 2 * timings.consensusMs);
+    p.handleTimeout(resumedAt);
+    const sent = p.ready().sends.map((s) => s.message).filter((m): m is Join => m.type === MessageType.Join);
+    expect(sent.at(-1)?.failedList ?? []).toEqual([]);
+  });
+});
+
+describe('COMMIT ends at a JOIN that refuses the ring being formed', () => {
+  /** processor 1 agrees with 2 and 3 and, as the lowest, creates the commit token: COMMIT. */
+  function committing(): Processor {
+    const p = processor(1);
+    p.start(0);
+    p.handleMessage(1, join(2, [1, 2, 3], []));
+    p.handleMessage(1, join(3, [1, 2, 3], []));
+    p.handleTimeout(timings.joinMs + 1); // my JOIN with the full set, then the consensus check
+    p.handleMessage(timings.joinMs + 2, join(2, [1, 2, 3], []));
+    p.handleMessage(timings.joinMs + 2, join(3, [1, 2, 3], []));
+    expect(p.state).toBe('commit');
+    return p;
+  }
+
+  it('a member that has not taken the commit token and now fails another goes back to GATHER at once', () => {
+    const p = committing();
+    p.handleMessage(30, join(2, [1, 2, 3], [3]));
+    expect(p.state).toBe('gather');
+  });
+
+  it('a JOIN sent before the token reached its sender, naming the same members, does not', () => {
+    const p = committing();
+    p.handleMessage(30, join(2, [1, 2, 3], []));
+    expect(p.state).toBe('commit');
+  });
+});
+
+describe('consensus back-off', () => {
+  it('draws the extra consensus wait from the randomness passed in (0..consensus/4)', () => {
+    const deadlines = [0, 0.999].map((r) => {
+      const p = processor(1, () => r);
+      p.start(0);
+      p.handleMessage(1, join(2, [1, 2], [])); // GATHER again: the consensus timer is re-armed
+      return p['s'].timers['deadlines'][4] as number;
+    });
+    expect(deadlines[0]).toBe(1 + timings.consensusMs);
+    expect(deadlines[1]).toBe(1 + timings.consensusMs + Math.floor(0.999 * timings.consensusMs / 4));
+  });
+});
