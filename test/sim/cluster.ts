@@ -137,8 +137,9 @@ export class Cluster {
   /** packets that arrived at a node that was down. */
   droppedAtDownNode = 0;
   /** crashes made by `crashAfterToken`, with the sends each lost. */
-  readonly crashedAfterToken: { node: number; at: number; lost: Message[] }[] = [];
-  private readonly crashAfterTokenArmed = new Set<number>();
+  readonly crashedAfterToken: { node: number; at: number; sent: Message[]; lost: Message[] }[] = [];
+  /** node → sends after the token that still go out. */
+  private readonly crashAfterTokenArmed = new Map<number, number>();
 
   private readonly nodes = new Map<number, SimNode>();
   private readonly actions = new EventHeap<Action>();
@@ -241,14 +242,15 @@ export class Cluster {
   }
 
   /**
-   * Crash `id` in the middle of its next Ready that sends something after a
-   * token (an accelerated visit's held-back messages): the sends up to and
-   * including the token go out, the rest and the Ready's events are lost.
-   * `crashedAfterToken` records what was lost.
+   * Crash `id` in the middle of its next Ready that sends more than
+   * `postTokenSends` datagrams after a token (an accelerated visit's held-back
+   * messages): the sends up to the token and `postTokenSends` after it go
+   * out, the rest and the Ready's events are lost. `crashedAfterToken`
+   * records what was sent after the token and what was lost.
    */
-  crashAfterToken(id: number): void {
+  crashAfterToken(id: number, postTokenSends = 0): void {
     if (this.node(id).core === null) throw new Error(`crashAfterToken: node ${id} is not running`);
-    this.crashAfterTokenArmed.add(id);
+    this.crashAfterTokenArmed.set(id, postTokenSends);
   }
 
   /** Crash: memory (including queued submissions) is gone, the disk stays. */
@@ -313,11 +315,16 @@ export class Cluster {
     if (ready.persistRingSeq !== null) this.disk.set(node.id, ready.persistRingSeq);
     if (this.crashAfterTokenArmed.has(node.id)) {
       const tokenAt = ready.sends.findIndex((send) => send.message.type === MessageType.OrfToken);
-      if (tokenAt >= 0 && tokenAt < ready.sends.length - 1) {
+      const keep = this.crashAfterTokenArmed.get(node.id) ?? 0;
+      if (tokenAt >= 0 && tokenAt + keep < ready.sends.length - 1) {
         // the process dies between the token send and the rest of this Ready: those sends and its events are lost
-        for (const send of ready.sends.slice(0, tokenAt + 1)) this.network.send(this.now, node.id, send);
+        const cut = tokenAt + 1 + keep;
+        for (const send of ready.sends.slice(0, cut)) this.network.send(this.now, node.id, send);
         this.crashAfterTokenArmed.delete(node.id);
-        this.crashedAfterToken.push({ node: node.id, at: this.now, lost: ready.sends.slice(tokenAt + 1).map((send) => send.message) });
+        this.crashedAfterToken.push({
+          node: node.id, at: this.now, sent: ready.sends.slice(tokenAt + 1, cut).map((send) => send.message),
+          lost: ready.sends.slice(cut).map((send) => send.message),
+        });
         this.crash(node.id);
         return;
       }
