@@ -38,6 +38,7 @@
 import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { CryptoError } from '../../errors.ts';
 import { clusterKeyBytesMax, clusterKeyBytesMin } from '../../limits.ts';
+import { readU32LE, writeU32LE } from '../../bytes.ts';
 
 export const envelopeByte = 0xa1;
 export const saltBytes = 8;
@@ -75,16 +76,7 @@ export function checkCounters(counterFirst: number, count: number, saltHex: stri
   }
 }
 
-function u32At(bytes: Uint8Array, index: number): number {
-  return (bytes[index]! | (bytes[index + 1]! << 8) | (bytes[index + 2]! << 16) | (bytes[index + 3]! << 24)) >>> 0;
-}
 
-function setU32(bytes: Uint8Array, index: number, value: number): void {
-  bytes[index] = value & 0xff;
-  bytes[index + 1] = (value >>> 8) & 0xff;
-  bytes[index + 2] = (value >>> 16) & 0xff;
-  bytes[index + 3] = (value >>> 24) & 0xff;
-}
 
 /**
  * The fields of a sealed datagram's header, read by `readEnvelope`. Mutable
@@ -110,11 +102,11 @@ export function createEnvelopeHeader(): EnvelopeHeader {
 export function readEnvelope(sealed: Uint8Array, header: EnvelopeHeader): 'short' | 'bad-header' | null {
   if (sealed.length < aesGcmOverheadBytes) return 'short';
   if (sealed[0] !== envelopeByte) return 'bad-header';
-  const counterLo = u32At(sealed, 1 + saltBytes);
-  const counterHi = u32At(sealed, 5 + saltBytes);
+  const counterLo = readU32LE(sealed, 1 + saltBytes);
+  const counterHi = readU32LE(sealed, 5 + saltBytes);
   if (counterHi >= counterHiLimit) return 'bad-header';
-  header.saltLo = u32At(sealed, 1);
-  header.saltHi = u32At(sealed, 5);
+  header.saltLo = readU32LE(sealed, 1);
+  header.saltHi = readU32LE(sealed, 5);
   header.counterLo = counterLo;
   header.counterHi = counterHi;
   header.counter = counterHi * u32Range + counterLo;
@@ -136,8 +128,8 @@ export function deriveDatagramKey(clusterKey: KeyObject, salt: Uint8Array): KeyO
 const nonceScratch = new Uint8Array(nonceBytes);
 
 function setNonce(counterLo: number, counterHi: number): Uint8Array {
-  setU32(nonceScratch, 4, counterLo);
-  setU32(nonceScratch, 8, counterHi);
+  writeU32LE(nonceScratch, 4, counterLo);
+  writeU32LE(nonceScratch, 8, counterHi);
   return nonceScratch;
 }
 
@@ -170,8 +162,8 @@ export function sealDatagramParts(key: KeyObject, salt: Uint8Array, counter: num
   const header = Buffer.allocUnsafe(envelopeHeaderBytes); // small: carved from Node's buffer pool
   header[0] = envelopeByte;
   header.set(salt, 1);
-  setU32(header, 1 + saltBytes, counterLo);
-  setU32(header, 5 + saltBytes, counterHi);
+  writeU32LE(header, 1 + saltBytes, counterLo);
+  writeU32LE(header, 5 + saltBytes, counterHi);
   return tail.length === 0 ? [header, body, tag] : [header, body, tail, tag];
 }
 

@@ -29,6 +29,7 @@
  * it claims to belong to, which then fails authentication and is dropped;
  * Totem's retransmit list recovers it.
  */
+import { readU32LE, writeU32LE } from '../../../bytes.ts';
 
 export const packetMarker = 0xa2;
 export const packetHeaderBytes = 16;
@@ -63,16 +64,7 @@ export function pieceBytes(frameBytes: number, count: number, index: number): nu
   return index < count - 1 ? chunk : frameBytes - chunk * (count - 1);
 }
 
-function u32At(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
-}
 
-export function setU32(bytes: Uint8Array, at: number, value: number): void {
-  bytes[at] = value & 0xff;
-  bytes[at + 1] = (value >>> 8) & 0xff;
-  bytes[at + 2] = (value >>> 16) & 0xff;
-  bytes[at + 3] = (value >>> 24) & 0xff;
-}
 
 /** Writes a header at `at` in `out`. */
 export function writePacketHeader(out: Uint8Array, at: number, index: number, count: number, epoch: number, seq: number, frameBytes: number): void {
@@ -80,9 +72,9 @@ export function writePacketHeader(out: Uint8Array, at: number, index: number, co
   out[at + 1] = index;
   out[at + 2] = count;
   out[at + 3] = 0;
-  setU32(out, at + 4, epoch);
-  setU32(out, at + 8, seq);
-  setU32(out, at + 12, frameBytes);
+  writeU32LE(out, at + 4, epoch);
+  writeU32LE(out, at + 8, seq);
+  writeU32LE(out, at + 12, frameBytes);
 }
 
 /** true if a received datagram is a packet of a larger frame (else it is a whole frame). */
@@ -99,8 +91,8 @@ export function readPacketHeader(packet: Uint8Array, header: PacketHeader): bool
   if (packet.length <= packetHeaderBytes || packet[0] !== packetMarker || packet[3] !== 0) return false;
   const index = packet[1]!;
   const count = packet[2]!;
-  const epoch = u32At(packet, 4);
-  const frameBytes = u32At(packet, 12);
+  const epoch = readU32LE(packet, 4);
+  const frameBytes = readU32LE(packet, 12);
   if (count < 2 || index >= count || epoch === 0 || frameBytes < count || frameBytes > frameBytesLimit) return false;
   // Every piece must be non-empty: a sender never cuts a frame otherwise.
   if (chunkBytes(frameBytes, count) * (count - 1) >= frameBytes) return false;
@@ -108,7 +100,7 @@ export function readPacketHeader(packet: Uint8Array, header: PacketHeader): bool
   header.index = index;
   header.count = count;
   header.epoch = epoch;
-  header.seq = u32At(packet, 8);
+  header.seq = readU32LE(packet, 8);
   header.frameBytes = frameBytes;
   return true;
 }
