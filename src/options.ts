@@ -25,7 +25,7 @@ import {
   totemHoldMsMin,
   totemTimeoutMsMin,
 } from './limits.ts';
-import { deriveTotemConfig, totemConfigProblem, type TotemConfig, type TotemTimings } from './protocol/config.ts';
+import { deriveTotemConfig, orderings, totemConfigProblem, type TotemConfig, type TotemTimings } from './protocol/config.ts';
 
 export interface MemberOption {
   readonly nodeId: number;
@@ -177,7 +177,7 @@ const knownTop = new Set<string>([
 const knownTotem = new Set<string>([
   'tokenMs', 'tokenCoefficientMs', 'tokenRetransmitsBeforeLossConst', 'tokenRetransmitMs', 'holdMs', 'joinMs',
   'consensusMs', 'mergeMs', 'windowSize', 'maxMessages', 'missCountConst', 'failRecvConst', 'seqnoUnchangedConst',
-  'seqStart', ...Object.keys(aliasOf),
+  'seqStart', 'ordering', 'acceleratedWindow', ...Object.keys(aliasOf),
 ]);
 
 /** corosync's MINIMUM_TIMEOUT (30 ms; hold 14 ms), checked on the given value before derivation. */
@@ -242,8 +242,12 @@ function resolveTotem(o: EvsNodeOptions, nodeId: number, memberCount: number): T
   const given = o.totem ?? {};
   if (typeof given !== 'object' || given === null) throw invalidOption('totem', 'must be an object', given);
   rejectUnknown(given, knownTotem, 'totem.');
-  const timings: Record<string, number> = {};
+  const timings: Record<string, number | string> = {};
   for (const [key, value] of Object.entries(given)) {
+    if (key === 'ordering') {
+      timings[key] = oneOf('totem.ordering', value, orderings);
+      continue;
+    }
     const name = aliasOf[key as keyof Evs4jAliases] ?? key;
     if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidOption(`totem.${key}`, 'must be a finite number', value);
     if (timings[name] !== undefined) throw invalidOption(`totem.${key}`, `is given twice (also as ${name} or its alias)`, value);
@@ -251,7 +255,7 @@ function resolveTotem(o: EvsNodeOptions, nodeId: number, memberCount: number): T
     if (value < min) throw invalidOption(`totem.${key}`, `must be a number >= ${min}`, value);
     timings[name] = value;
   }
-  const config = deriveTotemConfig(nodeId, Math.max(1, memberCount), timings as TotemTimings);
+  const config = deriveTotemConfig(nodeId, Math.max(1, memberCount), timings as unknown as TotemTimings);
   const problem = totemConfigProblem(config);
   if (problem !== null) {
     const [name, ...rule] = problem.split(' ');

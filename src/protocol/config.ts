@@ -5,6 +5,15 @@
 import { assert } from '../assert.ts';
 import { holdMsMin, timeoutMsMin, windowSizeMax } from '../limits.ts';
 
+/**
+ * How a token visit sends its new messages. 'classic': all before the token
+ * (Totem, corosync). 'accelerated': Spread's Accelerated Ring (token-visit.ts):
+ * the last `acceleratedWindow` of them right after the token. Every member of
+ * a ring must use the same ordering (the wire header carries it).
+ */
+export type Ordering = 'classic' | 'accelerated';
+export const orderings: readonly Ordering[] = ['classic', 'accelerated'];
+
 export interface TotemConfig {
   /** this processor's node id (uint32, never 0). */
   readonly nodeId: number;
@@ -32,6 +41,10 @@ export interface TotemConfig {
   readonly seqnoUnchangedConst: number;
   /** test hook (corosync SEQNO_START_MSG): first seq of every ring is seqStart + 1. */
   readonly seqStart: number;
+  /** 'classic' or 'accelerated' (Spread's Accelerated Ring). */
+  readonly ordering: Ordering;
+  /** accelerated: how many of a visit's new messages go out right after the token (0..maxMessages). */
+  readonly acceleratedWindow: number;
 }
 
 export interface TotemTimings {
@@ -49,6 +62,8 @@ export interface TotemTimings {
   failRecvConst?: number;
   seqnoUnchangedConst?: number;
   seqStart?: number;
+  ordering?: Ordering;
+  acceleratedWindow?: number;
 }
 
 /**
@@ -69,6 +84,9 @@ export const totemDefaults = {
   failRecvConst: 2500,
   seqnoUnchangedConst: 30,
   seqStart: 0,
+  ordering: 'classic',
+  /** Spread's default; capped at maxMessages when that is smaller. */
+  acceleratedWindow: 15,
 } as const;
 
 /**
@@ -99,6 +117,8 @@ export function deriveTotemConfig(nodeId: number, memberCount: number, t: TotemT
     failRecvConst: t.failRecvConst ?? totemDefaults.failRecvConst,
     seqnoUnchangedConst: t.seqnoUnchangedConst ?? totemDefaults.seqnoUnchangedConst,
     seqStart: t.seqStart ?? totemDefaults.seqStart,
+    ordering: t.ordering ?? totemDefaults.ordering,
+    acceleratedWindow: t.acceleratedWindow ?? Math.min(totemDefaults.acceleratedWindow, t.maxMessages ?? totemDefaults.maxMessages),
   };
   return config;
 }
@@ -124,6 +144,10 @@ export function totemConfigProblem(c: TotemConfig): string | null {
   }
   if (c.maxMessages > c.windowSize) return `maxMessages must be <= windowSize (${c.maxMessages} > ${c.windowSize})`;
   if (c.windowSize > windowSizeMax) return `windowSize must be <= ${windowSizeMax} (got ${c.windowSize})`;
+  if (!orderings.includes(c.ordering)) return `ordering must be one of ${orderings.map((o) => `'${o}'`).join(', ')} (got ${String(c.ordering)})`;
+  if (!Number.isInteger(c.acceleratedWindow) || c.acceleratedWindow < 0 || c.acceleratedWindow > c.maxMessages) {
+    return `acceleratedWindow must be an integer from 0 to maxMessages (${c.maxMessages}) (got ${c.acceleratedWindow})`;
+  }
   if (!Number.isInteger(c.seqStart) || c.seqStart < 0 || c.seqStart > 0xffffffff) return `seqStart must be a uint32 (got ${c.seqStart})`;
   return null;
 }

@@ -7,7 +7,8 @@
  */
 import { assert } from '../assert.ts';
 import { deferredMessagesMax, rtrEntriesMax } from '../limits.ts';
-import { ringIdEqual, type Mcast, type RtrItem } from '../wire/messages.ts';
+import { MessageType, ringIdEqual, type Mcast, type OrfToken, type RtrItem } from '../wire/messages.ts';
+import { toAll, type Send } from './ready.ts';
 import { setEqual, setHas, setSubset } from './node-set.ts';
 import { seqAdd, seqLt, seqLte } from './seq.ts';
 import type { SortQueue } from './sort-queue.ts';
@@ -80,11 +81,13 @@ function checkCostly(s: ProcessorState): void {
 /**
  * The retransmit list a token visit forwards (costly; from token-visit.ts):
  * entries from `kept` on are my requests, each for a seq of my ring above my
- * aru, up to the token's seq, that I miss, and asked for once; an entry of my
- * ring I could have served is not left on the list while allowance remained.
+ * aru and my safe point, up to `limit` (the token's seq; accelerated: at most
+ * the seq of the token I forwarded on my previous visit), that I miss, and
+ * asked for once; an entry of my ring I could have served is not left on the
+ * list while allowance remained.
  */
 export function checkRtrList(
-  s: ProcessorState, queue: SortQueue<Mcast>, tokenSeq: number, list: readonly RtrItem[], kept: number, allowanceLeft: boolean,
+  s: ProcessorState, queue: SortQueue<Mcast>, limit: number, list: readonly RtrItem[], kept: number, allowanceLeft: boolean,
 ): void {
   assert(list.length <= Math.max(kept, rtrEntriesMax), 'invariant: rtr list: my requests stop at rtrEntriesMax');
   for (let i = 0; i < list.length; i++) {
@@ -97,11 +100,57 @@ export function checkRtrList(
     }
     assert(mine, 'invariant: rtr list: my requests name my ring');
     assert(seqLt(s.myAru, item.seq), 'invariant: rtr list: a request is above my aru');
-    assert(seqLte(item.seq, tokenSeq), 'invariant: rtr list: a request is at most the token seq');
+    assert(seqLt(s.safePoint, item.seq), 'invariant: rtr list: a request is above my safe point');
+    assert(seqLte(item.seq, limit), 'invariant: rtr list: a request is at most the request limit');
     assert(!queue.has(item.seq), 'invariant: rtr list: a request is for a seq I miss');
     for (let j = 0; j < i; j++) {
       const other = list[j];
       assert(other === undefined || other.seq !== item.seq || !ringIdEqual(other.ringId, item.ringId), 'invariant: rtr list: a seq is requested once');
     }
   }
+}
+
+export interface VisitShape {
+  /** the token's seq when it reached me. */
+  readonly receivedSeq: number;
+  readonly retransmits: number;
+  readonly newMessages: number;
+  /** new messages sent after the token (accelerated), else 0. */
+  readonly held: number;
+  /** the token forwarded, or null when the representative holds it. */
+  readonly token: OrfToken | null;
+}
+
+/**
+ * What one token visit put on the wire, from `first` on (costly; from
+ * token-visit.ts): the retransmissions (seqs up to the seq the token brought),
+ * then the new messages before the token, the token, then the held ones, and
+ * nothing else. New messages are multicast, carry consecutive seqs above the
+ * seq the token brought, and the token's seq is the last of them: a message
+ * numbered on this visit is never sent on a later one.
+ */
+export function checkVisitSends(s: ProcessorState, sends: readonly Send[], first: number, v: VisitShape): void {
+  const expected = v.retransmits + v.newMessages + (v.token === null ? 0 : 1);
+  assert(sends.length - first === expected, 'invariant: visit: retransmissions, new messages and the token, nothing else');
+  assert(v.held <= v.newMessages, 'invariant: visit: only new messages wait for the token');
+  let at = first;
+  for (let i = 0; i < v.retransmits; i++, at++) {
+    const send = sends[at];
+    assert(send !== undefined && send.to === toAll && send.message.type === MessageType.Mcast, 'invariant: visit: retransmissions go first, multicast');
+    assert(seqLte(send.message.seq, v.receivedSeq), 'invariant: visit: a retransmission was numbered before this visit');
+  }
+  const tokenAt = at + v.newMessages - v.held;
+  let seq = v.receivedSeq;
+  for (; at < sends.length; at++) {
+    const send = sends[at];
+    assert(send !== undefined, 'invariant: visit: no empty sends');
+    if (at === tokenAt && v.token !== null) {
+      assert(send.message === v.token, 'invariant: visit: the token goes after the pre-token messages');
+      continue;
+    }
+    seq = seqAdd(seq, 1);
+    assert(send.to === toAll && send.message.type === MessageType.Mcast && send.message.seq === seq,
+      'invariant: visit: new messages are multicast in seq order, right after the seq the token brought');
+  }
+  if (v.token !== null) assert(v.token.seq === seq, 'invariant: visit: the token carries the seq of the last new message');
 }

@@ -57,6 +57,7 @@ export const operationalVisit: VisitHooks = {
   backlog: (s) => s.source.backlog(),
   next: nextFromSource,
   beforeForward: (s) => deliverOperational(s),
+  acceleratedWindow: (s) => (s.config.ordering === 'accelerated' ? s.config.acceleratedWindow : null),
 };
 
 function onMcast(s: ProcessorState, message: Mcast): void {

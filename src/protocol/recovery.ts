@@ -85,6 +85,8 @@ export const recoveryVisit: VisitHooks = {
   backlog: (s) => s.retransQueue.length,
   next: nextRecoveryCopy,
   beforeForward: checkInstallCondition,
+  // Spread's EVS state: recovery runs the classic visit
+  acceleratedWindow: () => null,
 };
 
 function onMcast(s: ProcessorState, message: Mcast): void {

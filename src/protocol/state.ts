@@ -136,6 +136,8 @@ export class ProcessorState {
   safePoint: number;
   /** token seq of my last visit; `tokenSeqNone` before the first one of a ring. */
   myTokenSeq = tokenSeqNone;
+  /** seq of the token I forwarded on my last visit; read only when `myTokenSeq` is not `tokenSeqNone`. */
+  myVisitSeq = 0;
   lastSeq = 0;
   seqUnchanged = 0;
   tokenHeld = false;

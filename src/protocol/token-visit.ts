@@ -6,6 +6,16 @@
  * `VisitHooks` (operational.ts `operationalVisit`, recovery.ts
  * `recoveryVisit`); everything else here is the same for both.
  *
+ * Accelerated Ring (Spread 4.4; `config.ordering === 'accelerated'`, in
+ * OPERATIONAL only, see `VisitHooks.acceleratedWindow`): every new message is
+ * numbered and stored as in the classic visit, but the last
+ * `acceleratedWindow` of them go on the wire right after the token instead
+ * of before it, and the seqs I request stop at the seq of the token I
+ * forwarded on my previous visit (later ones may still be on their way from
+ * a holder that sent them after its token). Retransmissions are never held
+ * back. docs/DEVIATIONS.md says what this changes for safe delivery and
+ * recovery.
+ *
  * This is the hot path: it allocates nothing per visit beyond the retransmit
  * list it forwards and the `lastToken` record.
  */
@@ -19,7 +29,8 @@ import type { SortQueue } from './sort-queue.ts';
 import { updateAru } from './receive.ts';
 import type { ProcessorState } from './state.ts';
 import { Timer } from './timers.ts';
-import { checkRtrList } from './invariants.ts';
+import { checkRtrList, checkVisitSends } from './invariants.ts';
+import { tokenSeqNone } from './state.ts';
 
 /** What OPERATIONAL and RECOVERY do differently on a token visit. */
 export interface VisitHooks {
@@ -39,6 +50,11 @@ export interface VisitHooks {
    * the same as after it: sends and events are separate lists of the Ready.
    */
   beforeForward(s: ProcessorState, token: OrfToken): void;
+  /**
+   * Accelerated Ring: how many of the visit's new messages wait until right
+   * after the token; null runs the classic visit (RECOVERY always does).
+   */
+  acceleratedWindow(s: ProcessorState): number | null;
 }
 
 /**
@@ -63,29 +79,54 @@ export function isNewToken(s: ProcessorState, token: OrfToken): boolean {
  */
 export function visitToken(s: ProcessorState, token: OrfToken, hooks: VisitHooks): void {
   const queue = hooks.queue(s);
+  const accelerated = hooks.acceleratedWindow(s);
+  const firstSend = s.out.sends.length;
+  const receivedSeq = token.seq;
   const forward = idleBookkeeping(s, token, hooks);
   hooks.release(s, token.aru);
   const previousAru = s.lastAru;
   s.lastAru = token.aru;
   s.safePoint = seqMin(token.aru, previousAru);
   let allowed = fccCalculate(s, token, hooks);
-  const sentRetransmits = serveAndExtendRtrList(s, token, queue, allowed);
+  const sentRetransmits = serveAndExtendRtrList(s, token, queue, allowed, requestLimit(s, token, accelerated));
   allowed = fccRtrLimit(s, token, queue, allowed - sentRetransmits);
   const sentNew = multicastPending(s, token, queue, hooks, allowed);
   fccTokenUpdate(s, token, sentRetransmits + sentNew);
   maintainAru(s, token, previousAru);
   if (s.aruCount > s.config.failRecvConst && token.aruAddr === s.me) {
+    // the visit's new messages are all still in out.sends: they go, as in the classic visit
     failedToReceive(s);
     return;
   }
   s.myTokenSeq = token.tokenSeq;
+  s.myVisitSeq = token.seq;
   token.tokenSeq = (token.tokenSeq + 1) >>> 0;
   hooks.beforeForward(s, token);
   token.sender = s.me;
   s.lastToken = { to: s.nextMember(), message: token };
-  if (forward) s.send(s.lastToken.to, token);
+  // Accelerated: the token goes in before the last `held` new messages; the
+  // representative that holds an idle token still sends them now.
+  const held = accelerated === null ? 0 : Math.min(sentNew, accelerated);
+  if (forward) s.out.sends.splice(s.out.sends.length - held, 0, { to: s.lastToken.to, message: token });
+  if (s.verify) {
+    checkVisitSends(s, s.out.sends, firstSend, {
+      receivedSeq, retransmits: sentRetransmits, newMessages: sentNew, held, token: forward ? token : null,
+    });
+  }
   s.armTokenTimers();
   if (!forward) s.timers.arm(Timer.TokenHold, s.now + s.config.holdMs);
+}
+
+/**
+ * The highest seq I may ask for. Classic: the token's seq. Accelerated: also
+ * at most the seq of the token I forwarded on my previous visit of this ring
+ * (seqStart before my first one): a seq above it was numbered since, and its
+ * holder may have sent it after its token, so it may still be on its way.
+ */
+function requestLimit(s: ProcessorState, token: OrfToken, accelerated: number | null): number {
+  if (accelerated === null) return token.seq;
+  const previous = s.myTokenSeq === tokenSeqNone ? s.config.seqStart : s.myVisitSeq;
+  return seqMin(token.seq, previous);
 }
 
 /** merge detection and hold decisions on an idle ring (§3.6); returns whether to forward. */
@@ -143,7 +184,7 @@ function fccTokenUpdate(s: ProcessorState, token: OrfToken, sent: number): void 
 // ---- the retransmit list (§4.4) ----
 
 /** re-multicast what others asked for, then ask for what I miss. */
-function serveAndExtendRtrList(s: ProcessorState, token: OrfToken, queue: SortQueue<Mcast>, allowed: number): number {
+function serveAndExtendRtrList(s: ProcessorState, token: OrfToken, queue: SortQueue<Mcast>, allowed: number, limit: number): number {
   let sent = 0;
   const remaining: RtrItem[] = [];
   for (const item of token.rtrList) {
@@ -157,7 +198,7 @@ function serveAndExtendRtrList(s: ProcessorState, token: OrfToken, queue: SortQu
   }
   s.stats.retransmitsSent += sent;
   const kept = remaining.length;
-  const range = seqDiff(token.seq, s.myAru);
+  const range = seqDiff(limit, s.myAru);
   for (let i = 1; i <= range && remaining.length < rtrEntriesMax; i++) {
     const seq = seqAdd(s.myAru, i);
     if (!queue.inRange(seq)) break;
@@ -171,14 +212,17 @@ function serveAndExtendRtrList(s: ProcessorState, token: OrfToken, queue: SortQu
     s.stats.retransmitsRequested += requested;
     s.log(`Retransmit List: ${remaining.slice(kept).map((item) => item.seq.toString(16)).join(' ')}`);
   }
-  if (s.verify) checkRtrList(s, queue, token.seq, remaining, kept, sent < allowed);
+  if (s.verify) checkRtrList(s, queue, limit, remaining, kept, sent < allowed);
   token.rtrList = remaining;
   return sent;
 }
 
 // ---- sending new messages (§4.3) ----
 
-/** assign seqs to pending messages (RECOVERY: to old-ring copies). */
+/**
+ * assign seqs to pending messages (RECOVERY: to old-ring copies), store and
+ * send each; visitToken puts the token among them when the ring is accelerated.
+ */
 function multicastPending(s: ProcessorState, token: OrfToken, queue: SortQueue<Mcast>, hooks: VisitHooks, allowed: number): number {
   let sent = 0;
   while (sent < allowed) {

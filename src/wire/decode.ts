@@ -8,6 +8,8 @@
  * - 'short':   the datagram ends before a field it must hold (header, fixed
  *              part, counted list, or an encapsulated message's header);
  * - 'magic', 'version', 'type': the common header does not match;
+ * - 'ordering': the sender runs the other ordering (classic vs accelerated,
+ *              the version byte's top bit, header.ts): never mixed in a ring;
  * - 'length':  bytes left over after a fixed-size message, or a datagram
  *              bigger than datagramBytesMax;
  * - 'value':   a field out of range (zero id, bad flag bits, unsorted list,
@@ -35,6 +37,8 @@ import {
   tokenFlagRetrans,
   tokenHoldCancelBytes,
   u32Limit,
+  versionByte,
+  versionFlagAccelerated,
   wireMagic,
   wireVersion,
 } from './header.ts';
@@ -52,7 +56,7 @@ import {
 } from './messages.ts';
 
 /** Every reason decode can give, for per-reason counters. */
-export const decodeErrors = ['short', 'magic', 'version', 'type', 'length', 'value'] as const;
+export const decodeErrors = ['short', 'magic', 'version', 'ordering', 'type', 'length', 'value'] as const;
 export type DecodeError = (typeof decodeErrors)[number];
 export type DecodeResult = { ok: true; message: Message } | { ok: false; reason: DecodeError };
 
@@ -63,9 +67,10 @@ function failed<T>(value: Decoded<T>): value is DecodeError {
   return typeof value === 'string';
 }
 
-export function decode(bytes: Uint8Array): DecodeResult {
+/** `accelerated`: this node runs the Accelerated Ring and accepts only datagrams of nodes that do. */
+export function decode(bytes: Uint8Array, accelerated = false): DecodeResult {
   try {
-    const message = decodeMessage(bytes, false);
+    const message = decodeMessage(bytes, false, versionByte(accelerated));
     return failed(message) ? { ok: false, reason: message } : { ok: true, message };
   } catch {
     // Defensive only: every read above is length-checked first.
@@ -74,12 +79,14 @@ export function decode(bytes: Uint8Array): DecodeResult {
 }
 
 /** `nested`: `bytes` is the inner message of an encapsulated Mcast. */
-function decodeMessage(bytes: Uint8Array, nested: boolean): Decoded<Message> {
+function decodeMessage(bytes: Uint8Array, nested: boolean, version: number): Decoded<Message> {
   if (bytes.length > datagramBytesMax) return 'length';
   if (bytes.length < headerBytes) return 'short';
   const r = new Reader(bytes);
   if (r.u16() !== wireMagic) return 'magic';
-  if (r.u8() !== wireVersion) return 'version';
+  const versionRead = r.u8();
+  if ((versionRead & ~versionFlagAccelerated) !== wireVersion) return 'version';
+  if (versionRead !== version) return 'ordering';
   const type = r.u8();
   const sender = r.u32();
   if (type > MessageType.TokenHoldCancel) return 'type';
@@ -89,7 +96,7 @@ function decodeMessage(bytes: Uint8Array, nested: boolean): Decoded<Message> {
     case MessageType.OrfToken:
       return decodeOrfToken(r, sender);
     case MessageType.Mcast:
-      return decodeMcast(r, sender, nested);
+      return decodeMcast(r, sender, nested, version);
     case MessageType.Join:
       return decodeJoin(r, sender);
     case MessageType.CommitToken:
@@ -128,7 +135,7 @@ function decodeOrfToken(r: Reader, sender: number): Decoded<OrfToken> {
   return { type: MessageType.OrfToken, sender, ringId, seq, tokenSeq, aru, aruAddr, backlog, fcc, retransFlag, rtrList };
 }
 
-function decodeMcast(r: Reader, sender: number, nested: boolean): Decoded<Mcast> {
+function decodeMcast(r: Reader, sender: number, nested: boolean, version: number): Decoded<Mcast> {
   if (r.bytes.length < mcastHeaderBytes) return 'short';
   const ringId = r.ringId();
   if (failed(ringId)) return ringId;
@@ -141,7 +148,7 @@ function decodeMcast(r: Reader, sender: number, nested: boolean): Decoded<Mcast>
   let inner: Mcast | null = null;
   if (encapsulated === 1) {
     if (nested) return 'value';
-    const decoded = decodeMessage(rest, true);
+    const decoded = decodeMessage(rest, true, version);
     if (failed(decoded)) return decoded;
     if (decoded.type !== MessageType.Mcast) return 'value';
     inner = decoded;

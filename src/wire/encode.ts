@@ -22,7 +22,7 @@ import {
   tokenHoldCancelBytes,
   u32Limit,
   wireMagic,
-  wireVersion,
+  versionByte,
 } from './header.ts';
 import {
   type CommitToken,
@@ -54,23 +54,26 @@ export function encodedSize(message: Message): number {
   }
 }
 
-/** Writes `message` at `target[offset..]` and returns the number of bytes written. */
-export function encodeInto(message: Message, target: Uint8Array, offset: number): number {
+/**
+ * Writes `message` at `target[offset..]` and returns the number of bytes
+ * written. `accelerated`: the sender runs the Accelerated Ring (header.ts).
+ */
+export function encodeInto(message: Message, target: Uint8Array, offset: number, accelerated = false): number {
   const size = encodedSize(message);
   assert(size <= datagramBytesMax, `encode: ${size} bytes exceed datagramBytesMax`);
   assert(Number.isInteger(offset), 'encode: offset is an integer');
   assert(offset >= 0, 'encode: offset is not negative');
   assert(offset + size <= target.length, 'encode: target has room for the message');
-  const w = new Writer(target, offset, size);
+  const w = new Writer(target, offset, size, versionByte(accelerated));
   writeMessage(w, message);
   assert(w.pos === size, 'encode: wrote exactly encodedSize bytes');
   return size;
 }
 
 /** Encodes into a new Uint8Array of exactly encodedSize(message) bytes. */
-export function encode(message: Message): Uint8Array {
+export function encode(message: Message, accelerated = false): Uint8Array {
   const bytes = new Uint8Array(encodedSize(message));
-  encodeInto(message, bytes, 0);
+  encodeInto(message, bytes, 0, accelerated);
   return bytes;
 }
 
@@ -234,6 +237,7 @@ class Writer {
     private readonly target: Uint8Array,
     private readonly offset: number,
     private readonly size: number,
+    private readonly version: number,
   ) {
     this.view = new DataView(target.buffer, target.byteOffset + offset, size);
   }
@@ -247,7 +251,7 @@ class Writer {
 
   header(type: MessageType, sender: number): void {
     this.u16(wireMagic);
-    this.u8(wireVersion);
+    this.u8(this.version);
     this.u8(type);
     this.u32(sender);
   }

@@ -2,6 +2,10 @@
  * Wire format constants. Every field is little-endian; every size is in bytes.
  *
  * Common header (8): magic u16, version u8, type u8, sender u32 (non-zero).
+ * The version byte's low 7 bits are the wire version; its top bit is set
+ * when the sender runs the Accelerated Ring (`versionFlagAccelerated`):
+ * members with different orderings must never form a ring together, so a
+ * receiver drops such a datagram as 'ordering' before it reaches the core.
  * RingId (12): rep u32 (non-zero), seq u64 as lo u32 + hi u32 (seq < 2^53).
  *
  * | message         | fixed part | then                                           |
@@ -22,6 +26,13 @@ import { datagramBytesMax, processorsMax, rtrEntriesMax } from '../limits.ts';
 /** "TE" read as a little-endian u16 (bytes 0x45 0x54). */
 export const wireMagic = 0x5445;
 export const wireVersion = 1;
+/** top bit of the version byte: the sender orders with the Accelerated Ring. */
+export const versionFlagAccelerated = 0x80;
+
+/** The version byte a node of this ordering writes and accepts. */
+export function versionByte(accelerated: boolean): number {
+  return accelerated ? wireVersion | versionFlagAccelerated : wireVersion;
+}
 
 export const u8Bytes = 1;
 export const u16Bytes = 2;

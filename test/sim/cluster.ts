@@ -21,7 +21,7 @@ import { encodeGroupName } from '../../src/groups/match.ts';
 import { decode } from '../../src/wire/decode.ts';
 import { encode } from '../../src/wire/encode.ts';
 import { mcastHeaderBytes } from '../../src/wire/header.ts';
-import { ringIdText, type Guarantee, type Message, type RingId } from '../../src/wire/messages.ts';
+import { MessageType, ringIdText, type Guarantee, type Message, type RingId } from '../../src/wire/messages.ts';
 import { isStaleAfterPause, pauseDetectMs } from '../../src/protocol/pause-guard.ts';
 import { readPayload } from './app.ts';
 import { msgIdOf, SimLog } from './log.ts';
@@ -29,15 +29,26 @@ import { EventHeap } from './heap.ts';
 import { Network, type LinkOptions, type SimCodec } from './network.ts';
 import { Prng } from './prng.ts';
 
-/** The real codec; a datagram that does not decode is a bug, not a network event. */
-export const wireCodec: SimCodec = {
-  encode,
-  decode(bytes: Uint8Array) {
-    const result = decode(bytes);
-    if (!result.ok) throw new Error(`codec: a datagram the simulator encoded does not decode (${result.reason}, ${bytes.length} bytes)`);
-    return result.message;
-  },
-};
+/**
+ * The real codec, each node with its totem.ordering (the header's ordering
+ * bit): a datagram of the other ordering is dropped at the receiver, as the
+ * runtime drops it; any other datagram that does not decode is a bug, not a
+ * network event.
+ */
+export function orderingCodec(accelerated: (node: number) => boolean): SimCodec {
+  return {
+    encode: (message, from) => encode(message, accelerated(from)),
+    decode(bytes, to) {
+      const result = decode(bytes, accelerated(to));
+      if (result.ok) return result.message;
+      if (result.reason === 'ordering') return null;
+      throw new Error(`codec: a datagram the simulator encoded does not decode (${result.reason}, ${bytes.length} bytes)`);
+    },
+  };
+}
+
+/** every node classic. */
+export const wireCodec: SimCodec = orderingCodec(() => false);
 
 /**
  * Timings for simulation (TOTEM.md §3.9 "much smaller values in tests"):
@@ -65,6 +76,8 @@ export interface ClusterOptions {
   readonly prng?: Prng;
   /** overrides on top of `simTimings`. */
   readonly timings?: TotemTimings;
+  /** per-node overrides on top of `timings` (e.g. a node with the other ordering). */
+  readonly nodeTimings?: (id: number) => TotemTimings;
   readonly link?: Partial<LinkOptions>;
   readonly loopback?: Partial<LinkOptions>;
   /** MTU the datagram payload size derives from (default 1500, no crypto). */
@@ -131,6 +144,10 @@ export class Cluster {
   droppedAtDownNode = 0;
   /** JOINs a resumed node's driver dropped from its backlog (pause-guard.ts). */
   droppedAfterPause = 0;
+  /** crashes made by `crashAfterToken`, with the sends each lost. */
+  readonly crashedAfterToken: { node: number; at: number; sent: Message[]; lost: Message[] }[] = [];
+  /** node → sends after the token that still go out. */
+  private readonly crashAfterTokenArmed = new Map<number, number>();
 
   private readonly nodes = new Map<number, SimNode>();
   private readonly actions = new EventHeap<Action>();
@@ -146,7 +163,7 @@ export class Cluster {
     this.ids = Array.from({ length: options.nodeCount }, (_, i) => i + 1);
     this.network = new Network({
       prng: this.prng.fork(),
-      codec: options.codec ?? wireCodec,
+      codec: options.codec ?? orderingCodec((id) => this.nodes.get(id)?.config.ordering === 'accelerated'),
       nodes: this.ids,
       ...(options.link !== undefined ? { link: options.link } : {}),
       ...(options.loopback !== undefined ? { loopback: options.loopback } : {}),
@@ -159,7 +176,7 @@ export class Cluster {
     this.stepsMax = options.stepsMax ?? Infinity;
     const timings = { ...simTimings, ...options.timings };
     for (const id of this.ids) {
-      const config = deriveTotemConfig(id, options.nodeCount, timings);
+      const config = deriveTotemConfig(id, options.nodeCount, { ...timings, ...options.nodeTimings?.(id) });
       this.nodes.set(id, { id, config, core: null, incarnation: 0, deadline: Infinity, lastState: null, lines: [], pausedAt: null, backlog: [], random: this.prng.fork() });
     }
     if (options.startAll ?? true) for (const id of this.ids) this.start(id);
@@ -271,6 +288,18 @@ export class Cluster {
     }
   }
 
+  /**
+   * Crash `id` in the middle of its next Ready that sends more than
+   * `postTokenSends` datagrams after a token (an accelerated visit's held-back
+   * messages): the sends up to the token and `postTokenSends` after it go
+   * out, the rest and the Ready's events are lost. `crashedAfterToken`
+   * records what was sent after the token and what was lost.
+   */
+  crashAfterToken(id: number, postTokenSends = 0): void {
+    if (this.node(id).core === null) throw new Error(`crashAfterToken: node ${id} is not running`);
+    this.crashAfterTokenArmed.set(id, postTokenSends);
+  }
+
   /** Crash: memory (including queued submissions) is gone, the disk stays. */
   crash(id: number): void {
     const node = this.node(id);
@@ -279,6 +308,7 @@ export class Cluster {
     node.backlog = [];
     node.core = null;
     node.deadline = Infinity;
+    this.crashAfterTokenArmed.delete(id);
     this.log.append(id, this.now, { kind: 'crash' });
   }
 
@@ -335,6 +365,22 @@ export class Cluster {
   private drain(node: SimNode, core: EvsCore): void {
     const ready = core.ready();
     if (ready.persistRingSeq !== null) this.disk.set(node.id, ready.persistRingSeq);
+    if (this.crashAfterTokenArmed.has(node.id)) {
+      const tokenAt = ready.sends.findIndex((send) => send.message.type === MessageType.OrfToken);
+      const keep = this.crashAfterTokenArmed.get(node.id) ?? 0;
+      if (tokenAt >= 0 && tokenAt + keep < ready.sends.length - 1) {
+        // the process dies between the token send and the rest of this Ready: those sends and its events are lost
+        const cut = tokenAt + 1 + keep;
+        for (const send of ready.sends.slice(0, cut)) this.network.send(this.now, node.id, send);
+        this.crashAfterTokenArmed.delete(node.id);
+        this.crashedAfterToken.push({
+          node: node.id, at: this.now, sent: ready.sends.slice(tokenAt + 1, cut).map((send) => send.message),
+          lost: ready.sends.slice(cut).map((send) => send.message),
+        });
+        this.crash(node.id);
+        return;
+      }
+    }
     for (const send of ready.sends) this.network.send(this.now, node.id, send);
     for (const event of ready.events) this.record(node.id, event);
     const state = core.processor.state;
@@ -417,9 +463,10 @@ export class Cluster {
     this.now = next;
     this.steps += 1;
     if (packetAt === at) {
+      // null: the receiver dropped it before its core (the other ordering; counted by the network)
       const arrival = this.network.pop();
-      if (arrival === null) throw new Error('network: nextArrival without a packet');
-      const node = this.node(arrival.to);
+      const node = arrival === null ? null : this.node(arrival.to);
+      if (arrival === null || node === null) return true;
       if (node.core === null) this.droppedAtDownNode += 1;
       else if (node.pausedAt !== null) node.backlog.push(arrival.message);
       else this.drive(node, (core) => core.handleMessage(this.now, arrival.message));

@@ -22,9 +22,14 @@ import type { Prng } from './prng.ts';
 import { EventHeap } from './heap.ts';
 
 export interface SimCodec {
-  encode(message: Message): Uint8Array;
-  /** throws on bytes it cannot decode. */
-  decode(bytes: Uint8Array): Message;
+  /** `from`: the sending node (its ordering goes into the header). */
+  encode(message: Message, from: number): Uint8Array;
+  /**
+   * `to`: the receiving node. Returns null for a datagram the receiver's
+   * runtime would drop and count before the core (the other totem.ordering);
+   * throws on bytes it cannot decode otherwise.
+   */
+  decode(bytes: Uint8Array, to: number): Message | null;
 }
 
 export interface LinkOptions {
@@ -75,6 +80,8 @@ export interface NetworkStats {
   bytes: number;
   /** arrivals per message type (index = MessageType). */
   arrivalsByType: number[];
+  /** datagrams the receiver dropped before its core: the sender runs the other ordering. */
+  orderingDropped: number;
 }
 
 /** Binary min-heap on (at, order). */
@@ -94,7 +101,7 @@ export class Network {
   readonly nodes: readonly number[];
   readonly stats: NetworkStats = {
     sends: 0, copies: 0, arrivals: 0, lost: 0, cut: 0, filtered: 0, notReceived: 0, duplicated: 0, bytes: 0,
-    arrivalsByType: [0, 0, 0, 0, 0, 0],
+    arrivalsByType: [0, 0, 0, 0, 0, 0], orderingDropped: 0,
   };
 
   private readonly prng: Prng;
@@ -123,7 +130,7 @@ export class Network {
 
   /** `from` sends one message; a multicast fans out to every node including `from`. */
   send(now: number, from: number, send: Send): void {
-    const bytes = this.codec.encode(send.message);
+    const bytes = this.codec.encode(send.message, from);
     this.stats.sends += 1;
     this.stats.bytes += bytes.length;
     if (send.to === toAll) {
@@ -176,11 +183,18 @@ export class Network {
     return this.queue.size;
   }
 
-  /** Take the next packet and decode it (from a private copy of the bytes). */
+  /**
+   * Take the next packet and decode it (from a private copy of the bytes).
+   * null: none in flight, or the receiver dropped it (`orderingDropped`).
+   */
   pop(): Arrival | null {
     const packet = this.queue.pop();
     if (packet === undefined) return null;
-    const message = this.codec.decode(packet.bytes.slice());
+    const message = this.codec.decode(packet.bytes.slice(), packet.to);
+    if (message === null) {
+      this.stats.orderingDropped += 1;
+      return null;
+    }
     this.stats.arrivals += 1;
     this.stats.arrivalsByType[message.type] = (this.stats.arrivalsByType[message.type] ?? 0) + 1;
     return { at: packet.at, from: packet.from, to: packet.to, multicast: packet.multicast, message };

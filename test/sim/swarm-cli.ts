@@ -7,6 +7,8 @@
  *   npm run sim -- --seeds 50 --nodes 3..5     pin the cluster size range (or --nodes 4)
  *   npm run sim -- --seed 7 --trace 200        on a violation print 200 log lines per node
  *   npm run sim -- --profile loss30 --seeds 50 a named profile (swarm.ts `swarmProfiles`: loss30, storm)
+ *   npm run sim -- --seeds 100 --ordering accelerated   every run accelerated (classic | accelerated |
+ *                                              mixed; mixed, the default, draws it per seed)
  *
  * One line per run with its seed and options; a violation prints the seed, the
  * options, the violations and the tail of the involved nodes' logs (simulator
@@ -62,6 +64,7 @@ function main(): number {
       trace: { type: 'string' },
       quiet: { type: 'boolean', default: false },
       profile: { type: 'string' },
+      ordering: { type: 'string', default: 'mixed' },
     },
     strict: true,
   });
@@ -71,7 +74,12 @@ function main(): number {
   if (profile !== undefined && !isSwarmProfile(profile)) {
     throw new Error(`--profile expects one of ${Object.keys(swarmProfiles).join(', ')} (got ${profile})`);
   }
+  const ordering = values.ordering;
+  if (ordering !== 'classic' && ordering !== 'accelerated' && ordering !== 'mixed') {
+    throw new Error(`--ordering expects classic, accelerated or mixed (got ${ordering})`);
+  }
   const overrides: SwarmOverrides = {
+    ordering,
     ...(profile !== undefined ? { profile } : {}),
     ...(nodes !== null ? { nodesMin: nodes[0], nodesMax: nodes[1] } : {}),
     ...(safety !== null ? { safetyMsMin: safety[0], safetyMsMax: safety[1] } : {}),
@@ -100,7 +108,7 @@ function main(): number {
         ` converged=${converged}${result.judgedMs > 0 ? ` held=${result.heldMs}/${result.judgedMs}ms` : ''} live=[${result.live.join(',')}] virtual=${Math.round(result.virtualMs)}ms steps=${result.steps} wall=${Math.round(wallMs)}ms`);
     }
     if (result.violations.length > 0) {
-      console.log(`  replay: npm run sim -- --seed ${seed}${profile !== undefined ? ` --profile ${profile}` : ''}${values.nodes !== undefined ? ` --nodes ${values.nodes}` : ''}${values.safety !== undefined ? ` --safety ${values.safety}` : ''}`);
+      console.log(`  replay: npm run sim -- --seed ${seed}${profile !== undefined ? ` --profile ${profile}` : ''} --ordering ${ordering}${values.nodes !== undefined ? ` --nodes ${values.nodes}` : ''}${values.safety !== undefined ? ` --safety ${values.safety}` : ''}`);
       for (const v of result.violations) console.log(`  invariant ${v.invariant} (${invariantNames[v.invariant] ?? '?'}) n${v.node}: ${v.detail}`);
       if (traceLines > 0) for (const line of trace(result, traceLines)) console.log(`  ${line}`);
     }

@@ -15,7 +15,7 @@
  * Afterwards the checkers run: invariants 1–15 over the whole log, 16/17/19
  * over the liveness phase. A core that throws is reported as invariant 0.
  */
-import { type TotemTimings } from '../../src/protocol/config.ts';
+import { type Ordering, type TotemTimings } from '../../src/protocol/config.ts';
 import { MessageType } from '../../src/wire/messages.ts';
 import { AppModel, type TrafficOptions } from './app.ts';
 import { checkLiveness, checkSafety, livenessBoundMs, type Violation } from './checkers.ts';
@@ -69,6 +69,8 @@ export interface SwarmOverrides {
   readonly stepsMax?: number;
   /** core log lines kept per node for traces (default 200; Infinity keeps all). */
   readonly coreLogLines?: number;
+  /** totem.ordering of every node; 'mixed' (the default) draws it per seed. */
+  readonly ordering?: Ordering | 'mixed';
   readonly options?: Partial<SwarmOptions>;
   /** a named profile (`swarmProfiles`) instead of the random mix. */
   readonly profile?: SwarmProfileName;
@@ -185,9 +187,14 @@ export function swarmOptions(prng: Prng, overrides: SwarmOverrides = {}): SwarmO
     sizeLargeMaxBytes: Math.max(sizeMaxBytes, prng.pick([8000, 20000])),
     safeProbability: prng.pick([0, 0.2, 0.5, 1]),
   };
+  // drawn last, from this fork only: pinning the ordering keeps the rest of the run the same
+  const drawnOrdering: Ordering = prng.pick(['classic', 'accelerated'] as const);
+  const maxMessages = timings.maxMessages ?? 1;
+  const ordering = overrides.ordering === undefined || overrides.ordering === 'mixed' ? drawnOrdering : overrides.ordering;
+  const acceleratedWindow = prng.pick([0, 1, Math.floor(maxMessages / 2), maxMessages]);
   return {
     nodeCount,
-    timings,
+    timings: { ...timings, ordering, acceleratedWindow },
     link,
     safetyMs: prng.int(overrides.safetyMsMin ?? 2000, overrides.safetyMsMax ?? 8000),
     faultIntervalMeanMs: prng.pick([50, 150, 400, 1000]),
@@ -205,6 +212,7 @@ export function describeOptions(o: SwarmOptions): string {
   const weights = faultKinds.filter((k) => o.faultWeights[k] > 0).map((k) => `${k}:${o.faultWeights[k]}`).join(',');
   const t = o.timings;
   return `nodes=${o.nodeCount} safety=${o.safetyMs}ms window=${t.windowSize ?? '-'}/${t.maxMessages ?? '-'} miss=${t.missCountConst ?? '-'}` +
+    ` ordering=${t.ordering ?? 'classic'}${t.ordering === 'accelerated' ? `/${t.acceleratedWindow ?? '-'}` : ''}` +
     `${t.seqStart !== undefined && t.seqStart !== 0 ? ` seqStart=0x${t.seqStart.toString(16)}` : ''}` +
     ` delay=${o.link.delayMinMs.toFixed(2)}+${o.link.delayJitterMs} loss=${o.link.lossProbability} dup=${o.link.duplicateProbability}` +
     ` faults=every~${o.faultIntervalMeanMs}ms{${weights}} quickRestart=${o.quickRestartProbability.toFixed(2)}` +

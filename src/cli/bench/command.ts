@@ -8,7 +8,7 @@
  */
 import { Argument, Command, Option, type CommanderError } from 'commander';
 import { optionDefaults } from '../../options.ts';
-import { totemDefaults } from '../../protocol/config.ts';
+import { orderings, totemDefaults, type Ordering } from '../../protocol/config.ts';
 import { benchModes, type BenchConfig, type BenchMode } from './bench-config.ts';
 import { integerIn, ipv4, ipv4List, nameList, secondsToMs, sizeList } from './option-parsers.ts';
 import { runBench } from './run.ts';
@@ -30,7 +30,7 @@ interface RawOptions {
   duration: number; count?: number; warmup: number; runs?: number; samples: number; crypto: boolean;
   transport: 'udpu' | 'udp'; mcastAddr: string; port: number; layout?: 'split' | 'single'; cryptoThreads?: number;
   tokenMs?: number; tokenCoefficientMs?: number; consensusMs?: number; joinMs?: number; windowSize?: number;
-  maxMessages?: number; netmtu?: number; addresses?: string[]; netns?: string[]; out: string; progress?: boolean;
+  maxMessages?: number; ordering?: Ordering; acceleratedWindow?: number; netmtu?: number; addresses?: string[]; netns?: string[]; out: string; progress?: boolean;
   burstMs: number; burstPeriodMs: number; chart: 'msgs' | 'mb';
 }
 
@@ -69,6 +69,10 @@ function options(): Option[] {
     described(new Option('--join-ms <ms>', 'JOIN resend period, in ms').argParser(integerIn(30, 600_000)), lib(totemDefaults.joinMs)),
     described(new Option('--window-size <messages>', 'messages per token rotation, ring-wide').argParser(integerIn(1, 1e6)), lib(totemDefaults.windowSize)),
     described(new Option('--max-messages <messages>', 'messages per node per token visit').argParser(integerIn(1, 1e6)), lib(totemDefaults.maxMessages)),
+    described(new Option('--ordering <ordering>', 'token visit: classic, or accelerated (part of the new messages after the token)')
+      .choices(orderings), lib(totemDefaults.ordering)),
+    described(new Option('--accelerated-window <messages>', 'accelerated: new messages per visit sent after the token, 0..max messages')
+      .argParser(integerIn(0, 1e6)), `the library's, min(${totemDefaults.acceleratedWindow}, max messages)`),
     described(new Option('--netmtu <bytes>', 'datagram size incl. IP/UDP headers and AEAD overhead, in bytes').argParser(integerIn(576, 65535)),
       "the library's: the MTU of the nodes' interface, 65535 on loopback"),
     described(new Option('--addresses <list>', 'bind/member IPv4 address of node 1,2,..., comma-separated').argParser(ipv4List), '127.0.0.1,127.0.0.2,...'),
@@ -90,6 +94,8 @@ function toConfig(mode: BenchMode, o: RawOptions): BenchConfig {
     ...(o.joinMs === undefined ? {} : { joinMs: o.joinMs }),
     ...(o.windowSize === undefined ? {} : { windowSize: o.windowSize }),
     ...(o.maxMessages === undefined ? {} : { maxMessages: o.maxMessages }),
+    ...(o.ordering === undefined ? {} : { ordering: o.ordering }),
+    ...(o.acceleratedWindow === undefined ? {} : { acceleratedWindow: o.acceleratedWindow }),
   };
   return {
     mode, nodes: o.nodes, sizesBytes: o.sizes ?? defaultSizesBytes[mode], senders: o.senders, guarantee: o.guarantee,

@@ -85,6 +85,8 @@ export const totemFlags: readonly FlagSpec[] = [
   { flags: '--max-messages <messages>', path: 'totem.maxMessages', kind: 'number', description: `messages per node per token visit (default: ${t.maxMessages})` },
   { flags: '--miss-count-const <visits>', path: 'totem.missCountConst', kind: 'number', description: `token visits a seq is missing before it is requested (default: ${t.missCountConst})` },
   { flags: '--fail-recv-const <visits>', path: 'totem.failRecvConst', kind: 'number', description: `token visits without progress before FAILED TO RECEIVE (default: ${t.failRecvConst})` },
+  { flags: '--ordering <classic|accelerated>', path: 'totem.ordering', kind: 'text', description: `token visit: classic, or accelerated = part of a visit's new messages after the token (Spread's Accelerated Ring); every node the same (default: ${t.ordering})` },
+  { flags: '--accelerated-window <messages>', path: 'totem.acceleratedWindow', kind: 'number', description: `accelerated: new messages per visit sent after the token, 0..--max-messages (default: min(${t.acceleratedWindow}, --max-messages))` },
   { flags: '--seqno-unchanged-const <visits>', path: 'totem.seqnoUnchangedConst', kind: 'number', description: `idle token visits before the token is held (default: ${t.seqnoUnchangedConst})` },
 ];
 

@@ -17,7 +17,10 @@
  * AEAD runs inline (`cryptoThreads: 0`) or in a piscina pool in batches: the
  * sends of one Ready are one batch, the datagrams received in one event-loop
  * turn another. Batches are sealed/opened in parallel but sent/handed on in
- * their original order (the token must not overtake the messages of its visit).
+ * their original order (the token must not overtake the pre-token messages
+ * of its visit). A batch ends at each token too, so that with the
+ * Accelerated Ring "retransmissions + pre-token messages + token" are sent
+ * while the held-back messages after it are still being sealed.
  */
 import { EvsError } from '../../errors.ts';
 import type { ResolvedOptions } from '../../options.ts';
@@ -25,10 +28,14 @@ import { AesGcmCipher, NullCipher } from '../crypto/ciphers.ts';
 import { isOpenFailure, type BatchCipher, type CryptoStats, type DatagramCipher, type OpenFailure } from '../crypto/datagram-cipher.ts';
 import { performance } from 'node:perf_hooks';
 import { randomInt } from 'node:crypto';
+import { MessageType } from '../../wire/messages.ts';
 import { isPacket } from './packets/packet-header.ts';
 import { Packetizer, type PacketizerStats } from './packets/packetizer.ts';
 import { Reassembler, type ReassemblyStats } from './packets/reassembler.ts';
 import { UdpTransport, type Datagram, type TransportStats } from './udp-transport.ts';
+
+/** the type byte of the wire header (wire/header.ts: magic u16, version u8, type u8). */
+const tokenTypeOffset = 3;
 
 export interface NetworkDriverStats {
   readonly transport: TransportStats;
@@ -150,6 +157,7 @@ export class NetworkDriver {
     if (this.#closed) return;
     if (this.#pool !== null) {
       this.#outBatch.push({ to, plain: plain.slice() });
+      if (plain[tokenTypeOffset] === MessageType.OrfToken) this.endBatch();
       return;
     }
     this.#to = to;

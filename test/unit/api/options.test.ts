@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EvsError } from '../../../src/errors.ts';
+import { totemDefaults } from '../../../src/protocol/config.ts';
 import { resolveOptions, type EvsNodeOptions } from '../../../src/options.ts';
 import { probeHost } from '../../../src/runtime/network/interface-mtu.ts';
 
@@ -81,7 +82,21 @@ describe('EvsNode options', () => {
     rejects({ totem: { tokenMs: 10 } }, 'options.totem.tokenMs must be a number >= 30 (got 10)');
     rejects({ totem: { tokenMs: 1000, tokenLossTimeout: 2000 } }, 'options.totem.tokenLossTimeout is given twice (also as tokenMs or its alias) (got 2000)');
     rejects({ totem: { joinMs: 100, consensusMs: 50, tokenCoefficientMs: 0, tokenMs: 1000 } }, 'options.totem.consensusMs must be >= joinMs (50 < 100) (got 50)');
+    rejects({ totem: { ordering: 'fast' } }, "options.totem.ordering must be one of 'classic', 'accelerated' (got 'fast')");
+    rejects({ totem: { ordering: 'accelerated', acceleratedWindow: 18 } }, 'options.totem.acceleratedWindow must be an integer from 0 to maxMessages (17) (got 18)');
+    rejects({ totem: { maxMessages: 5, acceleratedWindow: 6 } }, 'options.totem.acceleratedWindow must be an integer from 0 to maxMessages (5) (got 6)');
+    rejects({ totem: { acceleratedWindow: -1 } }, 'options.totem.acceleratedWindow must be a number >= 0 (got -1)');
+    rejects({ totem: { acceleratedWindow: 2.5 } }, 'options.totem.acceleratedWindow must be an integer from 0 to maxMessages (17) (got 2.5)');
     rejects({ queueBytesMax: 10 }, 'options.queueBytesMax must be an integer from 1048576 to 1073741824 (got 10)');
+  });
+
+  it('totem.ordering and totem.acceleratedWindow: defaults, bounds 0..maxMessages', () => {
+    const d = resolveOptions(base).totem;
+    expect([d.ordering, d.acceleratedWindow]).toEqual([totemDefaults.ordering, Math.min(totemDefaults.acceleratedWindow, d.maxMessages)]);
+    expect(resolveOptions({ ...base, totem: { maxMessages: 4 } }).totem.acceleratedWindow).toBe(4);
+    const a = resolveOptions({ ...base, totem: { ordering: 'accelerated', maxMessages: 9, acceleratedWindow: 9 } }).totem;
+    expect([a.ordering, a.acceleratedWindow]).toEqual(['accelerated', 9]);
+    expect(resolveOptions({ ...base, totem: { ordering: 'classic', acceleratedWindow: 0 } }).totem.acceleratedWindow).toBe(0);
   });
 
   it("allows crypto 'none' without a key", () => {

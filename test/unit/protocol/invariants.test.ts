@@ -6,14 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import { AssertionError } from '../../../src/assert.ts';
 import { deferredMessagesMax, rtrEntriesMax } from '../../../src/limits.ts';
-import { deriveTotemConfig } from '../../../src/protocol/config.ts';
-import { checkRtrList } from '../../../src/protocol/invariants.ts';
+import { deriveTotemConfig, type TotemTimings } from '../../../src/protocol/config.ts';
+import { checkRtrList, checkVisitSends, type VisitShape } from '../../../src/protocol/invariants.ts';
 import { Processor, type MembState } from '../../../src/protocol/processor.ts';
 import { toAll, type DatagramSource, type Outgoing } from '../../../src/protocol/ready.ts';
 import { seqAdd } from '../../../src/protocol/seq.ts';
 import type { ProcessorState } from '../../../src/protocol/state.ts';
 import { Timer } from '../../../src/protocol/timers.ts';
-import { Guarantee, MessageType, type Mcast, type Message, type RtrItem } from '../../../src/wire/messages.ts';
+import { Guarantee, MessageType, type Mcast, type Message, type OrfToken, type RtrItem } from '../../../src/wire/messages.ts';
 
 const me = 5;
 
@@ -35,11 +35,11 @@ interface Ring {
  * wire would) until it reaches `target`; in OPERATIONAL, order `payloads`
  * messages and run `visits` more token visits.
  */
-function ring(target: MembState, options: { verify?: boolean; payloads?: number; visits?: number } = {}): Ring {
+function ring(target: MembState, options: { verify?: boolean; payloads?: number; visits?: number; timings?: TotemTimings } = {}): Ring {
   const source = new QueueSource();
   for (let i = 0; i < (options.payloads ?? 0); i++) source.pending.push({ payload: new Uint8Array([i]), guarantee: Guarantee.Agreed });
   const p = new Processor({
-    config: deriveTotemConfig(me, 1, { seqStart: 0xfffffff0 }), source, ringSeqLoaded: 7, verify: options.verify ?? true,
+    config: deriveTotemConfig(me, 1, { seqStart: 0xfffffff0, ...options.timings }), source, ringSeqLoaded: 7, verify: options.verify ?? true,
   });
   // the state is private to the Processor: the test reaches in, as TigerBeetle's tests do
   const r: Ring = { p, s: p['s'], now: 0 };
@@ -79,6 +79,13 @@ function expectAssertion(run: () => void, what: string): void {
 
 function mcast(s: ProcessorState, seq: number): Mcast {
   return { type: MessageType.Mcast, sender: 9, ringId: s.myRingId, seq, guarantee: Guarantee.Agreed, payload: new Uint8Array(1), inner: null };
+}
+
+function tokenOf(s: ProcessorState): OrfToken {
+  return {
+    type: MessageType.OrfToken, sender: me, ringId: s.myRingId, seq: 0, tokenSeq: 1, aru: 0, aruAddr: 0,
+    backlog: 0, fcc: 0, retransFlag: false, rtrList: [],
+  };
 }
 
 describe('Processor invariants', () => {
@@ -188,8 +195,15 @@ describe('the retransmit list a token visit forwards', () => {
     { what: 'invariant: rtr list: my requests name my ring', build: ({ missing }) => ({ list: [{ ringId: other, seq: missing }], kept: 0, allowanceLeft: false }) },
     { what: 'invariant: rtr list: a request is above my aru', build: ({ s }) => ({ list: [{ ringId: s.myRingId, seq: s.myAru }], kept: 0, allowanceLeft: false }) },
     {
-      what: 'invariant: rtr list: a request is at most the token seq',
+      what: 'invariant: rtr list: a request is at most the request limit',
       build: ({ s, tokenSeq }) => ({ list: [{ ringId: s.myRingId, seq: seqAdd(tokenSeq, 1) }], kept: 0, allowanceLeft: false }),
+    },
+    {
+      what: 'invariant: rtr list: a request is above my safe point',
+      build: ({ s, missing }) => {
+        s.safePoint = missing;
+        return { list: [{ ringId: s.myRingId, seq: missing }], kept: 0, allowanceLeft: false };
+      },
     },
     { what: 'invariant: rtr list: a request is for a seq I miss', build: ({ s, held }) => ({ list: [{ ringId: s.myRingId, seq: held }], kept: 0, allowanceLeft: false }) },
     {
@@ -202,6 +216,49 @@ describe('the retransmit list a token visit forwards', () => {
       const c = setup();
       const { list, kept, allowanceLeft } = row.build(c);
       expectAssertion(() => checkRtrList(c.s, c.s.regular, c.tokenSeq, list, kept, allowanceLeft), row.what);
+    });
+  }
+});
+
+describe('the shape of an accelerated visit on the wire', () => {
+  it('a lone accelerated ring runs through every state and orders with the costly checks on', () => {
+    const { p, s } = ring('operational', { payloads: 40, visits: 3, timings: { ordering: 'accelerated', acceleratedWindow: 5 } });
+    expect(p.state).toBe('operational');
+    expect(s.stats.mcastsSent).toBe(40);
+  });
+
+  // token brought seq 10; one retransmission (seq 7); new 11, 12 before the token, 13 and 14 after it
+  function visit(): { s: ProcessorState; sends: { to: number; message: Message }[]; shape: VisitShape } {
+    const { s } = ring('operational', { visits: 1 });
+    const m = (seq: number): Mcast => ({ ...mcast(s, seq), sender: me });
+    const token = { ...tokenOf(s), seq: 14 };
+    const sends = [m(7), m(11), m(12), token, m(13), m(14)].map((message) => ({ to: message === token ? 1 : toAll, message }));
+    return { s, sends, shape: { receivedSeq: 10, retransmits: 1, newMessages: 4, held: 2, token } };
+  }
+
+  it('accepts retransmissions, pre-token messages, the token, then the held-back ones', () => {
+    const { s, sends, shape } = visit();
+    checkVisitSends(s, sends, 0, shape);
+    // the representative holding an idle token: no token among the sends
+    checkVisitSends(s, sends.filter((x) => x.message !== shape.token), 0, { ...shape, token: null });
+  });
+
+  const rows: { what: string; corrupt: (v: ReturnType<typeof visit>) => void }[] = [
+    { what: 'invariant: visit: retransmissions, new messages and the token, nothing else', corrupt: (v) => { v.sends.push(v.sends[1]!); } },
+    { what: 'invariant: visit: a retransmission was numbered before this visit', corrupt: (v) => { v.sends[0] = { to: toAll, message: { ...(v.sends[0]!.message as Mcast), seq: 11 } }; } },
+    { what: 'invariant: visit: the token goes after the pre-token messages', corrupt: (v) => { [v.sends[3], v.sends[4]] = [v.sends[4]!, v.sends[3]!]; } },
+    {
+      what: 'invariant: visit: new messages are multicast in seq order, right after the seq the token brought',
+      corrupt: (v) => { [v.sends[1], v.sends[2]] = [v.sends[2]!, v.sends[1]!]; },
+    },
+    { what: 'invariant: visit: the token carries the seq of the last new message', corrupt: (v) => { (v.shape.token as { seq: number }).seq = 13; } },
+    { what: 'invariant: visit: only new messages wait for the token', corrupt: (v) => { (v.shape as { held: number }).held = 5; } },
+  ];
+  for (const row of rows) {
+    it(row.what, () => {
+      const v = visit();
+      row.corrupt(v);
+      expectAssertion(() => checkVisitSends(v.s, v.sends, 0, v.shape), row.what);
     });
   }
 });

@@ -270,6 +270,20 @@ describe('decode errors', () => {
     expect(reason(patched(tokenBytes, 2, 2, 1))).toBe('version');
   });
 
+  it('ordering: a datagram of the other ordering (the version byte\'s top bit), both ways, nested too', () => {
+    expect(reason(patched(tokenBytes, 2, 0x81, 1))).toBe('ordering');
+    expect(reason(patched(tokenBytes, 2, 0x82, 1))).toBe('version');
+    const accelerated = encode(token(), true);
+    expect(accelerated[2]).toBe(0x81);
+    expect(reason(accelerated)).toBe('ordering');
+    expect(decode(accelerated, true)).toEqual({ ok: true, message: token() });
+    expect(decode(tokenBytes, true)).toEqual({ ok: false, reason: 'ordering' });
+    // a recovery copy whose inner message claims the other ordering
+    const copy = encode(mcast({ payload: new Uint8Array(0), inner: mcast() }), true);
+    copy[mcastHeaderBytes + 2] = 0x01;
+    expect(decode(copy, true)).toEqual({ ok: false, reason: 'ordering' });
+  });
+
   it('type', () => {
     expect(reason(patched(tokenBytes, 3, 6, 1))).toBe('type');
     expect(reason(patched(tokenBytes, 3, 255, 1))).toBe('type');
@@ -340,7 +354,7 @@ describe('decode errors', () => {
   });
 
   it('every reason in decodeErrors was produced by some datagram above', () => {
-    expect([...decodeErrors].sort()).toEqual(['length', 'magic', 'short', 'type', 'value', 'version']);
+    expect([...decodeErrors].sort()).toEqual(['length', 'magic', 'ordering', 'short', 'type', 'value', 'version']);
     expect([...reasonsSeen].sort()).toEqual([...decodeErrors].sort());
   });
 });
