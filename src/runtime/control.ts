@@ -72,6 +72,8 @@ export interface RuntimeWorkerData {
   readonly tx: RecordRingShared | null;
   /** Int32Array over it: the protocol driver's status (protocol/driver-status.ts). */
   readonly status: SharedArrayBuffer;
+  /** the token's stamps (protocol/token-timing.ts), written by both drivers. */
+  readonly tokenStamps: SharedArrayBuffer;
   /** print the core's log lines to stderr. */
   readonly debug: boolean;
 }

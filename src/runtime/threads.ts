@@ -12,6 +12,7 @@ import type { Worker } from 'node:worker_threads';
 import { wrap, releaseProxy, type Remote } from 'comlink';
 import type { ResolvedOptions } from '../options.ts';
 import type { NetworkControl, ProtocolControl, RuntimeWorkerData, SingleControl } from './control.ts';
+import { tokenStampsBytes } from './protocol/token-timing.ts';
 import { RecordReader, RecordRing, RecordWriter } from './rings/record-ring.ts';
 import { nodeEndpoint } from './workers/comlink-endpoint.ts';
 import { spawnWorker } from './workers/spawn.ts';
@@ -39,7 +40,8 @@ export function startThreads(options: ResolvedOptions, key: Uint8Array | null, d
   const split = options.threads.layout === 'split';
   const rx = split ? { ...RecordRing.create(options.rings.rxBytes), dataBell: submit.dataBell } : null;
   const tx = split ? RecordRing.create(options.rings.txBytes) : null;
-  const data: RuntimeWorkerData = { options, key, submit, deliver, rx, tx, status, debug };
+  const tokenStamps = new SharedArrayBuffer(tokenStampsBytes);
+  const data: RuntimeWorkerData = { options, key, submit, deliver, rx, tx, status, tokenStamps, debug };
   const name = (what: string): string => `evs-${what}-${options.nodeId}`;
 
   let workers: Worker[];

@@ -23,7 +23,7 @@ import type { Membership } from '../../types.ts';
 import { decode, decodeErrors, type DecodeError } from '../../wire/decode.ts';
 import { encodeInto } from '../../wire/encode.ts';
 import { mcastHeaderBytes } from '../../wire/header.ts';
-import type { RingId } from '../../wire/messages.ts';
+import { MessageType, type RingId } from '../../wire/messages.ts';
 import { datagramBytesMax, submitRecordsPerPassMax } from '../../limits.ts';
 import { aesGcmOverheadBytes } from '../crypto/envelope.ts';
 import { datagramRecordHeadBytes } from '../records/datagram-record.ts';
@@ -33,6 +33,7 @@ import type { RecordReader, RecordWriter } from '../rings/record-ring.ts';
 import { loadRingSeq, storeRingSeq } from '../state/ring-seq-file.ts';
 import { driverStatusDeliverOverflow } from './driver-status.ts';
 import { HandleDelivery } from './handle-delivery.ts';
+import { TokenStamps, TokenTiming, tokenStampsBytes, type TokenTimingStats } from './token-timing.ts';
 
 /** Where the driver's datagrams go: the tx ring (split) or the network driver itself (single). */
 export interface DatagramLink {
@@ -65,6 +66,8 @@ export interface ProtocolDriverStats {
   readonly queuedBytes: number;
   /** the Totem processor's counters (tokens, retransmissions, membership rounds...). */
   readonly totem: Readonly<ProcessorStats>;
+  /** token rotations and where their time goes at this node (token-timing.ts). */
+  readonly token: TokenTimingStats;
 }
 
 export interface ProtocolDriverParts {
@@ -79,6 +82,8 @@ export interface ProtocolDriverParts {
   /** set to 1 when the driver gives up (deliver backlog overflow); read by the main thread. */
   readonly status: Int32Array;
   readonly clock: () => number;
+  /** the token's stamps, written by the network side too (absent: nobody stamps the network side). */
+  readonly tokenStamps?: TokenStamps;
   readonly log?: (line: string) => void;
 }
 
@@ -90,6 +95,7 @@ export class ProtocolDriver {
   readonly #core: EvsCore;
   readonly #nodeId: number;
   readonly #delivery: HandleDelivery;
+  readonly #token: TokenTiming;
   readonly #encodeBuffer = new Uint8Array(datagramBytesMax);
   #pendingSubmit: Uint8Array | null = null;
   #firstRegular: (() => void) | null = null;
@@ -118,6 +124,7 @@ export class ProtocolDriver {
       queueBytesMax: o.queueBytesMax,
       ...(parts.log !== undefined ? { log: parts.log } : {}),
     });
+    this.#token = new TokenTiming(parts.tokenStamps ?? new TokenStamps(new ArrayBuffer(tokenStampsBytes)));
     this.#delivery = new HandleDelivery(parts.deliver, o.rings.deliverBacklogBytes, () => this.#overflow());
     this.#started = new Promise((resolve) => {
       this.#firstRegular = resolve;
@@ -151,6 +158,7 @@ export class ProtocolDriver {
       this.#stats.decodeDropped[result.reason]++;
       return;
     }
+    if (result.message.type === MessageType.OrfToken) this.#token.tokenIn();
     this.#core.handleMessage(this.#p.clock(), result.message);
     this.#afterInput();
   }
@@ -191,6 +199,7 @@ export class ProtocolDriver {
       queuedMessages: core.queuedMessages,
       queuedBytes: core.queuedBytes,
       totem: { ...this.#core.processor.stats },
+      token: this.#token.stats(),
     };
   }
 
@@ -250,6 +259,7 @@ export class ProtocolDriver {
     }
     if (ready.sends.length > 0) {
       for (const send of ready.sends) {
+        if (send.message.type === MessageType.OrfToken) this.#token.tokenOut();
         const bytes = encodeInto(send.message, this.#encodeBuffer, 0);
         this.#p.link.send(send.to, this.#encodeBuffer.subarray(0, bytes));
       }

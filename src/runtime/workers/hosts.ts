@@ -15,6 +15,7 @@ import type { BatchCipher } from '../crypto/datagram-cipher.ts';
 import { NetworkDriver, type PlainHandler } from '../network/network-driver.ts';
 import { ProtocolDriver, type DatagramLink } from '../protocol/protocol-driver.ts';
 import { DatagramRecordHead, datagramRecordHeadBytes, datagramRecordNodeId } from '../records/datagram-record.ts';
+import { TokenStamps } from '../protocol/token-timing.ts';
 import { Doorbell } from '../rings/doorbell.ts';
 import { RecordReader, RecordWriter } from '../rings/record-ring.ts';
 import { nodeEndpoint } from './comlink-endpoint.ts';
@@ -42,6 +43,7 @@ function createProtocol(data: RuntimeWorkerData, link: DatagramLink): ProtocolDr
     bell: new Doorbell(data.submit.dataBell),
     status: new Int32Array(data.status),
     clock,
+    tokenStamps: new TokenStamps(data.tokenStamps),
     ...(logLine !== undefined ? { log: logLine } : {}),
   });
 }
@@ -123,6 +125,7 @@ export function hostNetwork(data: RuntimeWorkerData, port: MessagePort): void {
   };
   const pump = async (net: NetworkDriver): Promise<void> => {
     for (;;) {
+      net.beginDrain();
       tx.drain((record) => net.send(datagramRecordNodeId(record), record.subarray(datagramRecordHeadBytes)));
       net.endBatch();
       if (stopping) return;
@@ -131,7 +134,9 @@ export function hostNetwork(data: RuntimeWorkerData, port: MessagePort): void {
   };
   let pumping: Promise<void> = Promise.resolve();
   const control = networkControl(async () => {
-    driver = await NetworkDriver.open({ options: data.options, key: data.key, onDatagram, pool: await createPool(data) });
+    driver = await NetworkDriver.open({
+      options: data.options, key: data.key, onDatagram, pool: await createPool(data), tokenStamps: new TokenStamps(data.tokenStamps),
+    });
     pumping = pump(driver);
     return driver;
   }, async () => {
@@ -157,6 +162,7 @@ export function hostSingle(data: RuntimeWorkerData, port: MessagePort): void {
       key: data.key,
       onDatagram: (plain) => protocol.handleDatagram(plain),
       pool: await createPool(data),
+      tokenStamps: new TokenStamps(data.tokenStamps),
     });
     return net;
   });
