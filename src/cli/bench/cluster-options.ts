@@ -28,6 +28,7 @@ export function nodeOptionsOf(config: BenchConfig, threads: ThreadChoice): Parti
       ...(threads.cryptoThreads === undefined ? {} : { cryptoThreads: threads.cryptoThreads }),
     },
     ...(config.netmtu === undefined ? {} : { netmtu: config.netmtu }),
+    ...(config.frameBytesMax === undefined ? {} : { frameBytesMax: config.frameBytesMax }),
     // sizes past the library's message limit raise it (the rings grow with it)
     ...(largestBytes > messageBytesMaxDefault ? { messageBytesMax: largestBytes } : {}),
     ...(config.transport === 'udp' ? { mcastAddr: config.mcastAddr, mcastPort: config.port } : {}),

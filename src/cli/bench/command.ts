@@ -30,7 +30,7 @@ interface RawOptions {
   duration: number; count?: number; warmup: number; runs?: number; samples: number; crypto: boolean;
   transport: 'udpu' | 'udp'; mcastAddr: string; port: number; layout?: 'split' | 'single'; cryptoThreads?: number;
   tokenMs?: number; tokenCoefficientMs?: number; consensusMs?: number; joinMs?: number; windowSize?: number;
-  maxMessages?: number; netmtu?: number; addresses?: string[]; netns?: string[]; out: string; progress?: boolean;
+  maxMessages?: number; netmtu?: number; frameBytesMax?: number; addresses?: string[]; netns?: string[]; out: string; progress?: boolean;
   burstMs: number; burstPeriodMs: number; chart: 'msgs' | 'mb';
 }
 
@@ -69,8 +69,10 @@ function options(): Option[] {
     described(new Option('--join-ms <ms>', 'JOIN resend period, in ms').argParser(integerIn(30, 600_000)), lib(totemDefaults.joinMs)),
     described(new Option('--window-size <messages>', 'messages per token rotation, ring-wide').argParser(integerIn(1, 1e6)), lib(totemDefaults.windowSize)),
     described(new Option('--max-messages <messages>', 'messages per node per token visit').argParser(integerIn(1, 1e6)), lib(totemDefaults.maxMessages)),
-    described(new Option('--netmtu <bytes>', 'datagram size incl. IP/UDP headers and AEAD overhead, in bytes').argParser(integerIn(576, 65535)),
+    described(new Option('--netmtu <bytes>', 'largest packet incl. IP/UDP headers, in bytes: larger Totem frames go as several UDP datagrams').argParser(integerIn(576, 65535)),
       "the library's: the MTU of the nodes' interface, 65535 on loopback"),
+    described(new Option('--frame-bytes-max <bytes>', 'largest Totem frame incl. AEAD overhead, counted as --netmtu counts a packet, in bytes').argParser(integerIn(576, 65535)),
+      lib(optionDefaults.frameBytesMax)),
     described(new Option('--addresses <list>', 'bind/member IPv4 address of node 1,2,..., comma-separated').argParser(ipv4List), '127.0.0.1,127.0.0.2,...'),
     described(new Option('--netns <list>', 'start node i inside network namespace i (ip netns exec; root; needs --addresses)')
       .argParser(nameList), 'none: all nodes here'),
@@ -96,7 +98,7 @@ function toConfig(mode: BenchMode, o: RawOptions): BenchConfig {
     load: o.count === undefined ? { kind: 'duration', durationMs: o.duration } : { kind: 'count', count: o.count },
     warmupMs: o.warmup, runs: o.runs ?? (mode === 'failover' ? 5 : 1), samples: o.samples, crypto: o.crypto,
     transport: o.transport, mcastAddr: o.mcastAddr, port: o.port, layout: o.layout, cryptoThreads: o.cryptoThreads,
-    netmtu: o.netmtu, totem,
+    netmtu: o.netmtu, frameBytesMax: o.frameBytesMax, totem,
     addresses: o.addresses ?? Array.from({ length: o.nodes }, (_, i) => `127.0.0.${i + 1}`),
     netns: o.netns ?? null, outDir: o.out, progress: o.progress === true || process.stderr.isTTY === true,
     burstMs: o.burstMs, burstPeriodMs: o.burstPeriodMs, chartMetric: o.chart,

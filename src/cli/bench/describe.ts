@@ -10,7 +10,7 @@ export function placementText(config: BenchConfig): string {
 export function protocolText(config: BenchConfig, r: ResolvedOptions): string {
   const t = r.totem;
   return `${config.crypto ? 'AES-256-GCM' : 'no crypto'}, token ${t.tokenMs} ms, consensus ${t.consensusMs} ms, ` +
-    `window ${t.windowSize}, max messages ${t.maxMessages}, netmtu ${r.netmtu}`;
+    `window ${t.windowSize}, max messages ${t.maxMessages}, netmtu ${r.netmtu}, frames ≤ ${r.frameBytesMax} B`;
 }
 
 export function threadsText(r: ResolvedOptions): string {
