@@ -20,6 +20,10 @@ import { Doorbell } from '../rings/doorbell.ts';
 import { RecordReader, RecordWriter } from '../rings/record-ring.ts';
 import { nodeEndpoint } from './comlink-endpoint.ts';
 import { cryptoTaskEntry } from './crypto-task-entry.ts';
+import { lowerThreadPriority } from './thread-priority.ts';
+
+/** experiment knob: nice delta of the runtime workers (0: as the main thread). */
+const workerNice = Number(process.env.EVS_WORKER_NICE ?? 0);
 
 const clock = (): number => performance.now();
 
@@ -95,6 +99,7 @@ function networkControl(open: () => Promise<NetworkDriver>, beforeClose: () => P
 
 /** split layout, protocol side: sends go to the tx ring; received datagrams come from the rx ring. */
 export function hostProtocol(data: RuntimeWorkerData, port: MessagePort): void {
+  lowerThreadPriority(workerNice);
   if (data.tx === null) throw new Error('hostProtocol: the split layout needs a tx ring');
   const tx = new RecordWriter(data.tx);
   const head = new DatagramRecordHead();
@@ -113,6 +118,7 @@ export function hostProtocol(data: RuntimeWorkerData, port: MessagePort): void {
 
 /** split layout, network side: received plaintext to the rx ring; the tx ring drained onto the sockets. */
 export function hostNetwork(data: RuntimeWorkerData, port: MessagePort): void {
+  lowerThreadPriority(workerNice);
   if (data.rx === null || data.tx === null) throw new Error('hostNetwork: the split layout needs rx and tx rings');
   const rx = new RecordWriter(data.rx);
   const tx = new RecordReader(data.tx);
@@ -150,6 +156,7 @@ export function hostNetwork(data: RuntimeWorkerData, port: MessagePort): void {
 
 /** single layout: both drivers in this thread, calling each other. */
 export function hostSingle(data: RuntimeWorkerData, port: MessagePort): void {
+  lowerThreadPriority(workerNice);
   let net: NetworkDriver | null = null;
   const link: DatagramLink = {
     send: (to, datagram) => net?.send(to, datagram),
