@@ -26,6 +26,7 @@ export function nodeOptionsOf(config: BenchConfig, threads: ThreadChoice): Parti
     threads: {
       ...(threads.layout === undefined ? {} : { layout: threads.layout }),
       ...(threads.cryptoThreads === undefined ? {} : { cryptoThreads: threads.cryptoThreads }),
+      ...(config.workerNice === undefined ? {} : { workerNice: config.workerNice }),
     },
     ...(config.netmtu === undefined ? {} : { netmtu: config.netmtu }),
     ...(config.frameBytesMax === undefined ? {} : { frameBytesMax: config.frameBytesMax }),

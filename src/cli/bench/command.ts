@@ -28,7 +28,7 @@ const messageBytesLimit = 64 * 1024 * 1024;
 interface RawOptions {
   nodes: number; sizes?: number[]; senders: 'one' | 'all'; guarantee: 'agreed' | 'safe';
   duration: number; count?: number; warmup: number; runs?: number; samples: number; crypto: boolean;
-  transport: 'udpu' | 'udp'; mcastAddr: string; port: number; layout?: 'split' | 'single'; cryptoThreads?: number;
+  transport: 'udpu' | 'udp'; mcastAddr: string; port: number; layout?: 'split' | 'single'; cryptoThreads?: number; workerNice?: number;
   tokenMs?: number; tokenCoefficientMs?: number; consensusMs?: number; joinMs?: number; windowSize?: number;
   maxMessages?: number; netmtu?: number; frameBytesMax?: number; addresses?: string[]; netns?: string[]; out: string; progress?: boolean;
   burstMs: number; burstPeriodMs: number; chart: 'msgs' | 'mb';
@@ -62,6 +62,8 @@ function options(): Option[] {
       .choices(['split', 'single']), lib(optionDefaults.layout)),
     described(new Option('--crypto-threads <n>', 'AES-GCM pool threads, 0: inline in the network worker').argParser(integerIn(0, 16)),
       lib(optionDefaults.cryptoThreads)),
+    described(new Option('--worker-nice <n>', "added to the runtime workers' nice value, 0..19 (Linux)").argParser(integerIn(0, 19)),
+      lib(optionDefaults.workerNice)),
     described(new Option('--token-ms <ms>', 'token loss timeout, in ms').argParser(integerIn(30, 600_000)), lib(totemDefaults.tokenMs)),
     described(new Option('--token-coefficient-ms <ms>', 'token timeout added per node beyond two, in ms').argParser(integerIn(0, 600_000)),
       lib(totemDefaults.tokenCoefficientMs)),
@@ -98,7 +100,7 @@ function toConfig(mode: BenchMode, o: RawOptions): BenchConfig {
     load: o.count === undefined ? { kind: 'duration', durationMs: o.duration } : { kind: 'count', count: o.count },
     warmupMs: o.warmup, runs: o.runs ?? (mode === 'failover' ? 5 : 1), samples: o.samples, crypto: o.crypto,
     transport: o.transport, mcastAddr: o.mcastAddr, port: o.port, layout: o.layout, cryptoThreads: o.cryptoThreads,
-    netmtu: o.netmtu, frameBytesMax: o.frameBytesMax, totem,
+    netmtu: o.netmtu, frameBytesMax: o.frameBytesMax, workerNice: o.workerNice, totem,
     addresses: o.addresses ?? Array.from({ length: o.nodes }, (_, i) => `127.0.0.${i + 1}`),
     netns: o.netns ?? null, outDir: o.out, progress: o.progress === true || process.stderr.isTTY === true,
     burstMs: o.burstMs, burstPeriodMs: o.burstPeriodMs, chartMetric: o.chart,

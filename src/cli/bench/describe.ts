@@ -14,7 +14,7 @@ export function protocolText(config: BenchConfig, r: ResolvedOptions): string {
 }
 
 export function threadsText(r: ResolvedOptions): string {
-  return `layout ${r.threads.layout}, ${r.threads.cryptoThreads} crypto threads`;
+  return `layout ${r.threads.layout}, ${r.threads.cryptoThreads} crypto threads, workers nice +${r.threads.workerNice}`;
 }
 
 export function loadText(config: BenchConfig): string {

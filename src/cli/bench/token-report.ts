@@ -32,7 +32,7 @@ export interface TokenSummary {
   readonly holdUs: readonly StageSummary[];
   /** mean over the nodes of each stage's mean, µs. */
   readonly stagesMeanUs: Readonly<Record<(typeof holdStages)[number], number>>;
-  /** rotation − Σ mean holds: kernel, wire and socket wake-ups, µs. */
+  /** rotation − Σ mean holds: kernel, wire and socket wake-ups, µs; NaN (JSON null) when the nodes timed different visits. */
   readonly wireUs: number;
 }
 
@@ -67,7 +67,10 @@ export function summarize(before: TokenSnapshot, after: TokenSnapshot): TokenSum
   const meanOver = (xs: StageSummary[]): number => xs.reduce((s, x) => s + (Number.isNaN(x.meanUs) ? 0 : x.meanUs), 0) / n;
   const stagesMeanUs = Object.fromEntries(holdStages.map((s) => [s, meanOver(per(s))])) as TokenSummary['stagesMeanUs'];
   const holdSum = holdUs.reduce((s, h) => s + (Number.isNaN(h.meanUs) ? 0 : h.meanUs), 0);
-  return { rotationsPerSec: best.count / seconds, rotationUs: best, holdUs, stagesMeanUs, wireUs: best.meanUs - holdSum };
+  // The difference means something only when every node timed (nearly) the same visits: a node that skipped
+  // visits (stale stamps: the token re-sent by its timer, a ring change) averages over other ones.
+  const sameVisits = holdUs.every((h) => h.count >= 0.9 * best.count);
+  return { rotationsPerSec: best.count / seconds, rotationUs: best, holdUs, stagesMeanUs, wireUs: sameVisits ? best.meanUs - holdSum : Number.NaN };
 }
 
 const us = (x: number): string => (Number.isNaN(x) ? '-' : x >= 10_000 ? `${(x / 1e3).toFixed(1)} ms` : `${Math.round(x)} µs`);
@@ -78,6 +81,6 @@ export function tokenLines(t: TokenSummary): string[] {
   const stages = holdStages.map((s) => `${s} ${us(t.stagesMeanUs[s])}`).join(', ');
   return [
     `#   token: ${Math.round(t.rotationsPerSec).toLocaleString('en')} rotations/s, rotation ${us(t.rotationUs.meanUs)} mean (p99 ≤ ${us(t.rotationUs.p99UsAtMost)}); hold ${holds}`,
-    `#   a hold (mean over nodes): ${stages}; wire + socket wake-ups ${us(t.wireUs)} per rotation`,
+    `#   a hold (mean over nodes): ${stages}; wire + socket wake-ups ${Number.isNaN(t.wireUs) ? '- (the nodes timed different visits)' : us(t.wireUs)} per rotation`,
   ];
 }

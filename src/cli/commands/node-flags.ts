@@ -69,6 +69,7 @@ export const sizeFlags: readonly FlagSpec[] = [
 
 export const threadFlags: readonly FlagSpec[] = [
   { flags: '--layout <split|single>', path: 'threads.layout', kind: 'text', description: `worker layout: split = network and protocol workers, single = one worker (default: ${d.layout})` },
+  { flags: '--worker-nice <n>', path: 'threads.workerNice', kind: 'number', description: `added to the runtime workers' nice value, 0..19 (Linux): the main thread's event loop goes first on busy CPUs (default: ${d.workerNice})` },
   { flags: '--crypto-threads <n>', path: 'threads.cryptoThreads', kind: 'number', description: `AES-GCM in a pool of n threads, 0..16; 0 = inline in the network worker (default: ${d.cryptoThreads})` },
 ];
 

@@ -34,14 +34,8 @@
  * same burst (before the woken thread is scheduled) do not notify again.
  */
 
-import { isMainThread } from 'node:worker_threads';
-import { performance } from 'node:perf_hooks';
-
 const SEQ = 0;
 const WANT = 1;
-
-/** experiment knob: a worker polls ready() this long before it sleeps in waitAsync (never the main thread). */
-const spinUs = isMainThread ? 0 : Number(process.env.EVS_SPIN_US ?? 0);
 
 /** Why a wait ended. The caller re-checks its ring in every case. */
 export type WakeReason =
@@ -127,10 +121,6 @@ export class Doorbell {
    * if it is unref'd, hold a timer or handle of your own while waiting.
    */
   async waitAsync(ready: () => boolean, timeoutMs: number, want = 1): Promise<WakeReason> {
-    if (spinUs > 0) {
-      const end = performance.now() + spinUs / 1e3;
-      do if (ready()) return 'ready'; while (performance.now() < end);
-    }
     const seq = this.announce(want);
     if (ready()) {
       Atomics.store(this.cells, WANT, 0);

@@ -22,8 +22,14 @@ import { nodeEndpoint } from './comlink-endpoint.ts';
 import { cryptoTaskEntry } from './crypto-task-entry.ts';
 import { lowerThreadPriority } from './thread-priority.ts';
 
-/** experiment knob: nice delta of the runtime workers (0: as the main thread). */
-const workerNice = Number(process.env.EVS_WORKER_NICE ?? 0);
+/**
+ * The workers run below the main thread's priority (options.threads.workerNice;
+ * the EVS_WORKER_NICE environment variable overrides it, for experiments).
+ */
+function workerNice(data: RuntimeWorkerData): number {
+  const env = Number(process.env.EVS_WORKER_NICE);
+  return process.env.EVS_WORKER_NICE !== undefined && Number.isInteger(env) ? env : data.options.threads.workerNice;
+}
 
 const clock = (): number => performance.now();
 
@@ -99,7 +105,7 @@ function networkControl(open: () => Promise<NetworkDriver>, beforeClose: () => P
 
 /** split layout, protocol side: sends go to the tx ring; received datagrams come from the rx ring. */
 export function hostProtocol(data: RuntimeWorkerData, port: MessagePort): void {
-  lowerThreadPriority(workerNice);
+  lowerThreadPriority(workerNice(data));
   if (data.tx === null) throw new Error('hostProtocol: the split layout needs a tx ring');
   const tx = new RecordWriter(data.tx);
   const head = new DatagramRecordHead();
@@ -118,7 +124,7 @@ export function hostProtocol(data: RuntimeWorkerData, port: MessagePort): void {
 
 /** split layout, network side: received plaintext to the rx ring; the tx ring drained onto the sockets. */
 export function hostNetwork(data: RuntimeWorkerData, port: MessagePort): void {
-  lowerThreadPriority(workerNice);
+  lowerThreadPriority(workerNice(data));
   if (data.rx === null || data.tx === null) throw new Error('hostNetwork: the split layout needs rx and tx rings');
   const rx = new RecordWriter(data.rx);
   const tx = new RecordReader(data.tx);
@@ -156,7 +162,7 @@ export function hostNetwork(data: RuntimeWorkerData, port: MessagePort): void {
 
 /** single layout: both drivers in this thread, calling each other. */
 export function hostSingle(data: RuntimeWorkerData, port: MessagePort): void {
-  lowerThreadPriority(workerNice);
+  lowerThreadPriority(workerNice(data));
   let net: NetworkDriver | null = null;
   const link: DatagramLink = {
     send: (to, datagram) => net?.send(to, datagram),
