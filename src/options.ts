@@ -162,7 +162,7 @@ export const optionDefaults = {
   messageBytesMax: messageBytesMaxDefault,
   layout: 'single',
   cryptoThreads: 0,
-  workerNice: 10,
+  workerNice: 0,
   ringBytes: 4 * 1024 * 1024,
   deliverBacklogBytes: 256 * 1024 * 1024,
 } as const;

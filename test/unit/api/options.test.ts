@@ -31,7 +31,7 @@ describe('EvsNode options', () => {
     expect(r.totem.consensusMs).toBe(4380);
     expect(r.totem.tokenRetransmitMs).toBe(869);
     expect(r.totem.holdMs).toBe(685);
-    expect(r.threads).toEqual({ layout: 'single', cryptoThreads: 0, workerNice: 10 });
+    expect(r.threads).toEqual({ layout: 'single', cryptoThreads: 0, workerNice: 0 });
     expect(r.messageBytesMax).toBe(1024 * 1024);
   });
 
