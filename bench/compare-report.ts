@@ -1,7 +1,8 @@
 /**
  * bench/compare's report: reads one output directory of bench/compare
  * (facts.json, corosync/ raw RESULT lines from the anchors' trial scripts,
- * evs/ JSON files from `evs bench`), prints the comparison and writes
+ * evs/ JSON files from `evs bench` at the library's default netmtu, evs-64k/
+ * the same with --netmtu 65535 as an extra column), prints the comparison and writes
  * compare.json, compare.md and compare.svg next to them.
  *
  *   npx tsx bench/compare-report.ts --dir bench/results/compare-<date>
@@ -21,7 +22,11 @@ import type { BenchPoint, LatencyPoint, ThroughputPoint } from '../src/cli/bench
 type Senders = 'one' | 'all';
 interface Spread { median: number; min: number; max: number; n: number; runs: number[] }
 interface Side { msgsPerSec: Spread; mbPerSec: number; note?: string }
-interface TputRow { sizeBytes: number; senders: Senders; corosyncMode: 'A' | 'B'; corosync?: Side; evs?: Side; ratio?: number }
+interface TputRow {
+  sizeBytes: number; senders: Senders; corosyncMode: 'A' | 'B'; corosync?: Side; evs?: Side; ratio?: number;
+  /** evs with --netmtu 65535 (64 KiB datagrams the kernel fragments on the veths): an extra column, not the headline. */
+  evs64k?: Side; ratio64k?: number;
+}
 interface LatSide { sizeBytes: number; p50Us: Spread; p99Us: Spread; samples?: number }
 interface LatRow { corosync?: LatSide; evs?: LatSide; ratioP50?: number; ratioP99?: number }
 
@@ -118,8 +123,14 @@ function corosyncLat(): LatSide | undefined {
 /** One `<mode>.json` that evs bench wrote (src/cli/bench/results-file.ts): its points and its agreement verdict. */
 interface EvsResults { mode: string; agreement?: { ok: boolean; disturbances?: string[] }; points: BenchPoint[] }
 
-const evsDocs: EvsResults[] = walkJson(join(dir, 'evs')).map((f) => JSON.parse(readFileSync(f, 'utf8')) as EvsResults)
-  .filter((d) => d !== null && typeof d === 'object' && Array.isArray(d.points));
+function evsDocsIn(sub: string): EvsResults[] {
+  return walkJson(join(dir, sub)).map((f) => JSON.parse(readFileSync(f, 'utf8')) as EvsResults)
+    .filter((d) => d !== null && typeof d === 'object' && Array.isArray(d.points));
+}
+/** the headline: evs at the library's default (netmtu = the veths' MTU, 1500). */
+const evsDocs = evsDocsIn('evs');
+/** the extra column: --netmtu 65535. */
+const evs64kDocs = evsDocsIn('evs-64k');
 
 /** evs's thread layout and crypto as its points report them (printed once). */
 const evsSettings = new Set<string>();
@@ -128,12 +139,12 @@ function noteSetting(p: ThroughputPoint | LatencyPoint): void {
 }
 
 /** throughput points of one size and sender mode, every run of every file (bench/compare runs evs bench once per rep). */
-function evsTput(size: number, senders: Senders): Side | undefined {
+function evsTput(size: number, senders: Senders, fromDocs: EvsResults[] = evsDocs): Side | undefined {
   const runs: number[] = [];
   let docs = 0;
   let violating = 0;
   let confchgs = 0;
-  for (const d of evsDocs) {
+  for (const d of fromDocs) {
     const points = d.points.filter((p): p is ThroughputPoint =>
       (p.mode === 'throughput' || p.mode === 'sweep') && p.sizeBytes === size && p.senders === senders && p.guarantee === 'agreed');
     if (points.length === 0) continue;
@@ -142,7 +153,7 @@ function evsTput(size: number, senders: Senders): Side | undefined {
     for (const p of points) {
       runs.push(...(p.runs.length > 0 ? p.runs : [p.msgsPerSec]));
       confchgs += p.configurationChanges ?? 0; // absent in files written before evs bench counted them
-      noteSetting(p);
+      if (fromDocs === evsDocs) noteSetting(p);
     }
   }
   if (runs.length === 0) return undefined;
@@ -185,6 +196,9 @@ for (const senders of ['one', 'all'] as const) {
     if (c !== undefined) row.corosync = c;
     if (e !== undefined) row.evs = e;
     if (c !== undefined && e !== undefined && c.msgsPerSec.median > 0) row.ratio = e.msgsPerSec.median / c.msgsPerSec.median;
+    const e64 = evsTput(sizeBytes, senders, evs64kDocs);
+    if (e64 !== undefined) row.evs64k = e64;
+    if (c !== undefined && e64 !== undefined && c.msgsPerSec.median > 0) row.ratio64k = e64.msgsPerSec.median / c.msgsPerSec.median;
     tput.push(row);
   }
 }
@@ -211,12 +225,15 @@ function tputTable(): string[][] {
     fmtRatio(r.ratio),
     r.corosync !== undefined ? fmt(r.corosync.mbPerSec, 1) : 'n/a',
     r.evs !== undefined ? fmt(r.evs.mbPerSec, 1) : 'n/a',
+    fmtSpread(r.evs64k?.msgsPerSec),
+    fmtRatio(r.ratio64k),
     r.corosync?.note ?? '',
-    r.evs?.note ?? '',
+    [r.evs?.note, r.evs64k?.note === undefined ? undefined : `64 KiB: ${r.evs64k.note}`].filter((n) => n !== undefined).join('; '),
   ]);
 }
-const tputAlign = 'llrrrrrll';
-const tputHead = ['size B', 'senders', 'corosync msgs/s', 'evs msgs/s', 'evs/corosync', 'corosync MB/s', 'evs MB/s', 'corosync check', 'evs check'];
+const tputAlign = 'llrrrrrrrll';
+const tputHead = ['size B', 'senders', 'corosync msgs/s', 'evs msgs/s', 'evs/corosync', 'corosync MB/s', 'evs MB/s',
+  'evs 64 KiB msgs/s', '64 KiB/corosync', 'corosync check', 'evs check'];
 
 function latTable(): string[][] {
   const rows: string[][] = [];
@@ -284,6 +301,9 @@ const text = [
   textTable(latHead, latTable(), latAlign),
   '',
   'ratio > 1: evs delivers more msgs/s (throughput) / takes longer (latency).',
+  "evs: the library's default (netmtu = the veths' MTU, 1500: 64 KiB frames cut into 1500-byte datagrams); " +
+    'evs 64 KiB: --netmtu 65535 (64 KiB datagrams the kernel fragments into IP fragments), an extra column only: ' +
+    'one lost fragment loses the whole datagram and many networks drop fragments.',
   checkLegend,
 ].join('\n');
 console.log(text);
@@ -302,7 +322,8 @@ const md = [
   '## Throughput',
   '',
   'msgs/s delivered, median [min–max] over runs. corosync: delivered at node 2 inside the 5 s window after 2 s warm-up (the anchors\' method). ' +
-    'senders one = corosync mode A (node 1 sends), all = mode B (all three send). Ratio = median evs / median corosync.',
+    'senders one = corosync mode A (node 1 sends), all = mode B (all three send). Ratio = median evs / median corosync. ' +
+    "evs = the library's default netmtu (the veths' 1500); evs 64 KiB = --netmtu 65535 (kernel IP fragmentation), an extra column, not the headline.",
   '',
   mdTable(tputHead, tputTable(), tputAlign),
   '',

@@ -38,6 +38,12 @@ export interface ThreadOptions {
   readonly layout?: 'split' | 'single';
   /** AEAD in a piscina pool of this many threads (0 = inline in the network worker). */
   readonly cryptoThreads?: number;
+  /**
+   * Added to the runtime workers' nice value (0..19, Linux; elsewhere
+   * ignored): the workers run at a lower OS priority than the main thread,
+   * so the application's event loop is preferred when the CPUs are busy.
+   */
+  readonly workerNice?: number;
 }
 
 export interface RingOptions {
@@ -140,7 +146,7 @@ export interface ResolvedOptions {
   readonly messageBytesMax: number;
   readonly queueBytesMax: number;
   readonly totem: TotemConfig;
-  readonly threads: { readonly layout: 'split' | 'single'; readonly cryptoThreads: number };
+  readonly threads: { readonly layout: 'split' | 'single'; readonly cryptoThreads: number; readonly workerNice: number };
   readonly rings: Required<RingOptions>;
 }
 
@@ -154,8 +160,9 @@ export const optionDefaults = {
   sendBufferBytes: 4 * 1024 * 1024,
   recvBufferBytes: 4 * 1024 * 1024,
   messageBytesMax: messageBytesMaxDefault,
-  layout: 'split',
+  layout: 'single',
   cryptoThreads: 0,
+  workerNice: 0,
   ringBytes: 4 * 1024 * 1024,
   deliverBacklogBytes: 256 * 1024 * 1024,
 } as const;
@@ -333,7 +340,7 @@ export function resolveOptions(o: EvsNodeOptions, host: HostFacts = {}): Resolve
   const queueBytesMax = o.queueBytesMax === undefined ? 4 * messageBytesMax
     : integer('queueBytesMax', o.queueBytesMax, messageBytesMax, queueBytesMaxLimit);
   const threads = o.threads ?? {};
-  rejectUnknown(threads, new Set(['layout', 'cryptoThreads']), 'threads.');
+  rejectUnknown(threads, new Set(['layout', 'cryptoThreads', 'workerNice']), 'threads.');
   return {
     nodeId, transport, bindAddr, port, members, mcast, ...resolveCrypto(o),
     stateDir: nonEmptyString('stateDir', o.stateDir),
@@ -347,6 +354,7 @@ export function resolveOptions(o: EvsNodeOptions, host: HostFacts = {}): Resolve
     threads: {
       layout: threads.layout === undefined ? optionDefaults.layout : oneOf('threads.layout', threads.layout, ['split', 'single'] as const),
       cryptoThreads: threads.cryptoThreads === undefined ? optionDefaults.cryptoThreads : integer('threads.cryptoThreads', threads.cryptoThreads, 0, cryptoThreadsMax),
+      workerNice: threads.workerNice === undefined ? optionDefaults.workerNice : integer('threads.workerNice', threads.workerNice, 0, 19),
     },
     rings: resolveRings(o, messageBytesMax),
   };

@@ -77,4 +77,6 @@ export interface RuntimeWorkerData {
   readonly observe: MessagePort;
   /** send log lines on the observe channel (a logger is configured); the workers never write to stderr. */
   readonly log: boolean;
+  /** the token's stamps (protocol/token-timing.ts), written by both drivers. */
+  readonly tokenStamps: SharedArrayBuffer;
 }

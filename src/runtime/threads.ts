@@ -13,6 +13,7 @@ import { wrap, releaseProxy, type Remote } from 'comlink';
 import type { ResolvedOptions } from '../options.ts';
 import type { NetworkControl, ProtocolControl, RuntimeWorkerData, SingleControl } from './control.ts';
 import type { ObserveMessage } from './observe/observe-messages.ts';
+import { tokenStampsBytes } from './protocol/token-timing.ts';
 import { RecordReader, RecordRing, RecordWriter } from './rings/record-ring.ts';
 import { nodeEndpoint } from './workers/comlink-endpoint.ts';
 import { spawnWorker } from './workers/spawn.ts';
@@ -44,6 +45,7 @@ export function startThreads(options: ResolvedOptions, key: Uint8Array | null, l
   const split = options.threads.layout === 'split';
   const rx = split ? { ...RecordRing.create(options.rings.rxBytes), dataBell: submit.dataBell } : null;
   const tx = split ? RecordRing.create(options.rings.txBytes) : null;
+  const tokenStamps = new SharedArrayBuffer(tokenStampsBytes);
   const ports: MessagePort[] = [];
   /** workerData for one worker, with its own observe channel (the worker's end is transferred). */
   const dataFor = (): { data: RuntimeWorkerData; transferList: MessagePort[] } => {
@@ -51,7 +53,7 @@ export function startThreads(options: ResolvedOptions, key: Uint8Array | null, l
     channel.port1.on('message', observe);
     channel.port1.unref(); // the workers keep the process alive while they run, not this port
     ports.push(channel.port1);
-    return { data: { options, key, submit, deliver, rx, tx, status, observe: channel.port2, log }, transferList: [channel.port2] };
+    return { data: { options, key, submit, deliver, rx, tx, status, tokenStamps, observe: channel.port2, log }, transferList: [channel.port2] };
   };
   const name = (what: string): string => `evs-${what}-${options.nodeId}`;
 

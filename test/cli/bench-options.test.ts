@@ -16,7 +16,7 @@ describe('evs bench --help', () => {
     expect(flags.length).toBeGreaterThan(25);
     for (const flag of flags) expect(r.stdout).toContain(flag);
     for (const flag of ['--nodes', '--sizes', '--senders', '--guarantee', '--duration', '--count', '--runs', '--no-crypto', '--transport', '--layout',
-      '--crypto-threads', '--token-ms', '--consensus-ms', '--window-size', '--max-messages', '--ordering', '--accelerated-window', '--netmtu', '--out', '--netns', '--addresses']) {
+      '--crypto-threads', '--token-ms', '--consensus-ms', '--window-size', '--max-messages', '--ordering', '--accelerated-window', '--netmtu', '--frame-bytes-max', '--out', '--netns', '--addresses']) {
       expect(flags).toContain(flag);
     }
     // every option's help says its default (commander wraps lines, so count them)
@@ -37,6 +37,7 @@ describe('evs bench: a bad option exits 2 naming it', () => {
     [['--netns', 'a,b,c'], /--netns.*--addresses/],
     [['--duration', '1', '--count', '10'], /--count.*--duration|--duration.*--count/],
     [['--token-ms', '20'], /--token-ms/],
+    [['--frame-bytes-max', '100'], /--frame-bytes-max/],
     [['--consensus-ms', '40'], /--consensus-ms/],
     [['--ordering', 'fast'], /--ordering/],
     [['--ordering', 'accelerated', '--accelerated-window', '30'], /--accelerated-window.*maxMessages \(17\)/],

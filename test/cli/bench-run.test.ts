@@ -46,7 +46,7 @@ describe('evs bench throughput', () => {
     expect(json.agreement.ok).toBe(true);
     expect(json.points).toHaveLength(2);
     for (const p of json.points) {
-      expect(p).toMatchObject({ mode: 'throughput', senders: 'one', guarantee: 'agreed', layout: 'split', crypto: true });
+      expect(p).toMatchObject({ mode: 'throughput', senders: 'one', guarantee: 'agreed', layout: 'single', crypto: true });
       for (const key of ['sizeBytes', 'cryptoThreads', 'writes', 'seconds', 'msgsPerSec', 'mbPerSec']) expect(typeof p[key]).toBe('number');
       expect(p.msgsPerSec).toBeGreaterThanOrEqual(0);
       expect(p.runs).toHaveLength(1);

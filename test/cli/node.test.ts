@@ -34,7 +34,7 @@ describe('evs node', () => {
         '--key-file', join(dir, 'evs.key'), '--state-dir', join(dir, `state${id}`), ...fastTotemFlags])),
     ];
     await Promise.all(nodes.map((n) => n.waitLine((lines) => hasConfiguration(lines, 'regular', [1, 2, 3]))));
-    await Promise.all(nodes.map((n) => n.waitLine(/^evs node \d: bound 127\.0\.0\.\d:18600 \(udpu, aes-256-gcm, split layout\), joined evs/, undefined, 'stderr')));
+    await Promise.all(nodes.map((n) => n.waitLine(/^evs node \d: bound 127\.0\.0\.\d:18600 \(udpu, aes-256-gcm, single layout\), joined evs/, undefined, 'stderr')));
     for (const n of nodes) expect(n.stdout.filter((l) => / bound /.test(l))).toEqual([]);
 
     nodes[0]!.write('hello from one');

@@ -38,6 +38,8 @@ export interface BenchConfig {
   readonly layout: Layout | undefined;
   readonly cryptoThreads: number | undefined;
   readonly netmtu: number | undefined;
+  readonly frameBytesMax: number | undefined;
+  readonly workerNice: number | undefined;
   /** only the timings given (or chosen by the bench); the rest are the library's. */
   readonly totem: TotemTimings;
   /** bind/member address of node i at index i - 1. */

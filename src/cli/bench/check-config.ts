@@ -17,7 +17,7 @@ const flagOfOption: Readonly<Record<string, string>> = {
   'totem.tokenMs': '--token-ms', 'totem.tokenCoefficientMs': '--token-coefficient-ms', 'totem.consensusMs': '--consensus-ms',
   'totem.joinMs': '--join-ms', 'totem.windowSize': '--window-size', 'totem.maxMessages': '--max-messages',
   'totem.ordering': '--ordering', 'totem.acceleratedWindow': '--accelerated-window',
-  'totem.tokenRetransmitMs': '--token-ms', 'totem.holdMs': '--token-ms', netmtu: '--netmtu', 'threads.cryptoThreads': '--crypto-threads',
+  'totem.tokenRetransmitMs': '--token-ms', 'totem.holdMs': '--token-ms', netmtu: '--netmtu', frameBytesMax: '--frame-bytes-max', 'threads.cryptoThreads': '--crypto-threads',
   'threads.layout': '--layout', mcastAddr: '--mcast-addr', bindAddr: '--addresses', members: '--addresses', messageBytesMax: '--sizes',
 };
 

@@ -26,8 +26,10 @@ export function nodeOptionsOf(config: BenchConfig, threads: ThreadChoice): Parti
     threads: {
       ...(threads.layout === undefined ? {} : { layout: threads.layout }),
       ...(threads.cryptoThreads === undefined ? {} : { cryptoThreads: threads.cryptoThreads }),
+      ...(config.workerNice === undefined ? {} : { workerNice: config.workerNice }),
     },
     ...(config.netmtu === undefined ? {} : { netmtu: config.netmtu }),
+    ...(config.frameBytesMax === undefined ? {} : { frameBytesMax: config.frameBytesMax }),
     // sizes past the library's message limit raise it (the rings grow with it)
     ...(largestBytes > messageBytesMaxDefault ? { messageBytesMax: largestBytes } : {}),
     ...(config.transport === 'udp' ? { mcastAddr: config.mcastAddr, mcastPort: config.port } : {}),

@@ -28,9 +28,9 @@ const messageBytesLimit = 64 * 1024 * 1024;
 interface RawOptions {
   nodes: number; sizes?: number[]; senders: 'one' | 'all'; guarantee: 'agreed' | 'safe';
   duration: number; count?: number; warmup: number; runs?: number; samples: number; crypto: boolean;
-  transport: 'udpu' | 'udp'; mcastAddr: string; port: number; layout?: 'split' | 'single'; cryptoThreads?: number;
+  transport: 'udpu' | 'udp'; mcastAddr: string; port: number; layout?: 'split' | 'single'; cryptoThreads?: number; workerNice?: number;
   tokenMs?: number; tokenCoefficientMs?: number; consensusMs?: number; joinMs?: number; windowSize?: number;
-  maxMessages?: number; ordering?: Ordering; acceleratedWindow?: number; netmtu?: number; addresses?: string[]; netns?: string[]; out: string; progress?: boolean;
+  maxMessages?: number; ordering?: Ordering; acceleratedWindow?: number; netmtu?: number; frameBytesMax?: number; addresses?: string[]; netns?: string[]; out: string; progress?: boolean;
   burstMs: number; burstPeriodMs: number; chart: 'msgs' | 'mb';
 }
 
@@ -62,6 +62,8 @@ function options(): Option[] {
       .choices(['split', 'single']), lib(optionDefaults.layout)),
     described(new Option('--crypto-threads <n>', 'AES-GCM pool threads, 0: inline in the network worker').argParser(integerIn(0, 16)),
       lib(optionDefaults.cryptoThreads)),
+    described(new Option('--worker-nice <n>', "added to the runtime workers' nice value, 0..19 (Linux)").argParser(integerIn(0, 19)),
+      lib(optionDefaults.workerNice)),
     described(new Option('--token-ms <ms>', 'token loss timeout, in ms').argParser(integerIn(30, 600_000)), lib(totemDefaults.tokenMs)),
     described(new Option('--token-coefficient-ms <ms>', 'token timeout added per node beyond two, in ms').argParser(integerIn(0, 600_000)),
       lib(totemDefaults.tokenCoefficientMs)),
@@ -73,8 +75,10 @@ function options(): Option[] {
       .choices(orderings), lib(totemDefaults.ordering)),
     described(new Option('--accelerated-window <messages>', 'accelerated: new messages per visit sent after the token, 0..max messages')
       .argParser(integerIn(0, 1e6)), `the library's, min(${totemDefaults.acceleratedWindow}, max messages)`),
-    described(new Option('--netmtu <bytes>', 'datagram size incl. IP/UDP headers and AEAD overhead, in bytes').argParser(integerIn(576, 65535)),
+    described(new Option('--netmtu <bytes>', 'largest packet incl. IP/UDP headers, in bytes: larger Totem frames go as several UDP datagrams').argParser(integerIn(576, 65535)),
       "the library's: the MTU of the nodes' interface, 65535 on loopback"),
+    described(new Option('--frame-bytes-max <bytes>', 'largest Totem frame incl. AEAD overhead, counted as --netmtu counts a packet, in bytes').argParser(integerIn(576, 65535)),
+      lib(optionDefaults.frameBytesMax)),
     described(new Option('--addresses <list>', 'bind/member IPv4 address of node 1,2,..., comma-separated').argParser(ipv4List), '127.0.0.1,127.0.0.2,...'),
     described(new Option('--netns <list>', 'start node i inside network namespace i (ip netns exec; root; needs --addresses)')
       .argParser(nameList), 'none: all nodes here'),
@@ -102,7 +106,7 @@ function toConfig(mode: BenchMode, o: RawOptions): BenchConfig {
     load: o.count === undefined ? { kind: 'duration', durationMs: o.duration } : { kind: 'count', count: o.count },
     warmupMs: o.warmup, runs: o.runs ?? (mode === 'failover' ? 5 : 1), samples: o.samples, crypto: o.crypto,
     transport: o.transport, mcastAddr: o.mcastAddr, port: o.port, layout: o.layout, cryptoThreads: o.cryptoThreads,
-    netmtu: o.netmtu, totem,
+    netmtu: o.netmtu, frameBytesMax: o.frameBytesMax, workerNice: o.workerNice, totem,
     addresses: o.addresses ?? Array.from({ length: o.nodes }, (_, i) => `127.0.0.${i + 1}`),
     netns: o.netns ?? null, outDir: o.out, progress: o.progress === true || process.stderr.isTTY === true,
     burstMs: o.burstMs, burstPeriodMs: o.burstPeriodMs, chartMetric: o.chart,

@@ -10,11 +10,11 @@ export function placementText(config: BenchConfig): string {
 export function protocolText(config: BenchConfig, r: ResolvedOptions): string {
   const t = r.totem;
   return `${config.crypto ? 'AES-256-GCM' : 'no crypto'}, token ${t.tokenMs} ms, consensus ${t.consensusMs} ms, ` +
-    `window ${t.windowSize}, max messages ${t.maxMessages}, ${t.ordering === 'accelerated' ? `accelerated (${t.acceleratedWindow} after the token)` : 'classic'}, netmtu ${r.netmtu}`;
+    `window ${t.windowSize}, max messages ${t.maxMessages}, ${t.ordering === 'accelerated' ? `accelerated (${t.acceleratedWindow} after the token)` : 'classic'}, netmtu ${r.netmtu}, frames ≤ ${r.frameBytesMax} B`;
 }
 
 export function threadsText(r: ResolvedOptions): string {
-  return `layout ${r.threads.layout}, ${r.threads.cryptoThreads} crypto threads`;
+  return `layout ${r.threads.layout}, ${r.threads.cryptoThreads} crypto threads, workers nice +${r.threads.workerNice}`;
 }
 
 export function loadText(config: BenchConfig): string {

@@ -4,6 +4,7 @@
  * script reads them.
  */
 import type { Guarantee, Layout, Senders } from './bench-config.ts';
+import type { TokenSummary } from './token-report.ts';
 
 /** one throughput point: the median of `runs` (messages/s of each run, in run order). */
 export interface ThroughputPoint {
@@ -23,6 +24,8 @@ export interface ThroughputPoint {
   readonly runs: readonly number[];
   /** configuration changes seen at any node during the point's runs: 0 in a steady state. */
   readonly configurationChanges: number;
+  /** the median run's token rotations: rotations/s, hold per node, where a rotation's time went (token-report.ts). */
+  readonly token?: TokenSummary;
 }
 
 export interface LatencyPoint {

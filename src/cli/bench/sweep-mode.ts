@@ -13,6 +13,7 @@ import type { BenchOutput } from './progress.ts';
 import { withCluster } from './session.ts';
 import { formatSize } from './sizes.ts';
 import { evsbenchLine, measurePoint } from './throughput.ts';
+import { tokenLines } from './token-report.ts';
 import { sweepChart } from './charts.ts';
 
 export const sweepSettings: readonly { readonly layout: Layout; readonly cryptoThreads: number }[] = (['split', 'single'] as const)
@@ -46,6 +47,7 @@ export async function runSweep(config: BenchConfig, output: BenchOutput): Promis
         const point = await measurePoint(cluster, config, sizeBytes, { mode: 'sweep', ...setting }, output, checks);
         points.push(point);
         output.line(evsbenchLine(point));
+        if (point.token !== undefined) for (const line of tokenLines(point.token)) output.line(line);
       }
     });
   }

@@ -8,6 +8,7 @@ import type { ThroughputPoint } from './points.ts';
 import type { BenchOutput } from './progress.ts';
 import { withCluster } from './session.ts';
 import { evsbenchLine, measurePoint } from './throughput.ts';
+import { tokenLines } from './token-report.ts';
 import { throughputChart } from './charts.ts';
 
 export async function runThroughput(config: BenchConfig, output: BenchOutput): Promise<ModeResult> {
@@ -24,6 +25,7 @@ export async function runThroughput(config: BenchConfig, output: BenchOutput): P
       const point = await measurePoint(cluster, config, sizeBytes, setting, output, checks);
       points.push(point);
       output.line(evsbenchLine(point));
+      if (point.token !== undefined) for (const line of tokenLines(point.token)) output.line(line);
     }
   });
   return { points, checks, resolved: [reportableOptions(resolved)], charts: { throughput: throughputChart(config, resolved, points) } };

@@ -16,6 +16,7 @@ import type { ThroughputPoint } from './points.ts';
 import { nodeIdsOf } from './session.ts';
 import { formatSize } from './sizes.ts';
 import { medianIndex } from './stats.ts';
+import { summarize, tokenSnapshot, type TokenSummary } from './token-report.ts';
 
 /** senders go on this long after the window closes. */
 const tailMs = 250;
@@ -25,6 +26,8 @@ const countTimeoutMs = 600_000;
 export interface RunMeasure {
   readonly writes: number;
   readonly seconds: number;
+  /** the token's rotations meanwhile (measurePoint). */
+  readonly token?: TokenSummary;
 }
 
 /** what the JSON and the chart call the configuration of a point. */
@@ -70,7 +73,9 @@ export async function measurePoint(
   const measures: RunMeasure[] = [];
   let configurationChanges = 0;
   for (let run = 0; run < config.runs; run++) {
-    measures.push(await measureRun(cluster, config, sizeBytes));
+    const before = await tokenSnapshot(cluster, nodeIdsOf(config));
+    const measure = await measureRun(cluster, config, sizeBytes);
+    measures.push({ ...measure, token: summarize(before, await tokenSnapshot(cluster, nodeIdsOf(config))) });
     const check = await checkAgreement(cluster, nodeIdsOf(config));
     checks.push(check);
     configurationChanges += check.configurationChanges;
@@ -85,6 +90,7 @@ export async function measurePoint(
     ...setting, sizeBytes, senders: config.senders, guarantee: config.guarantee, crypto: config.crypto,
     writes: mid.writes, seconds: mid.seconds, msgsPerSec: mid.writes / mid.seconds,
     mbPerSec: (mid.writes * sizeBytes) / mid.seconds / 1e6, runs: rates, configurationChanges,
+    ...(mid.token !== undefined ? { token: mid.token } : {}),
   };
 }
 

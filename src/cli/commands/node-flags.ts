@@ -59,7 +59,8 @@ export const cryptoFlags: readonly FlagSpec[] = [
 ];
 
 export const sizeFlags: readonly FlagSpec[] = [
-  { flags: '--netmtu <bytes>', path: 'netmtu', kind: 'number', description: `bytes per datagram including IP/UDP headers and 33 B of AEAD, 576..65535 (default: the MTU of --bind's interface, 65535 on loopback, else ${d.netmtu})` },
+  { flags: '--netmtu <bytes>', path: 'netmtu', kind: 'number', description: `largest packet on the wire, counted with its IP/UDP headers: a Totem frame larger than this goes as several UDP datagrams of at most this, never IP fragments; 576..65535 (default: the MTU of --bind's interface, 65535 on loopback, else ${d.netmtu})` },
+  { flags: '--frame-bytes-max <bytes>', path: 'frameBytesMax', kind: 'number', description: `largest Totem frame, counted as --netmtu counts a packet, incl. 33 B of AEAD; cut into --netmtu packets; 576..65535 (default: ${d.frameBytesMax})` },
   { flags: '--message-bytes-max <bytes>', path: 'messageBytesMax', kind: 'number', description: `largest payload, the same on every node (default: ${d.messageBytesMax} B)` },
   { flags: '--queue-bytes-max <bytes>', path: 'queueBytesMax', kind: 'number', description: 'send-queue budget (default: 4 × --message-bytes-max)' },
   { flags: '--send-buffer-bytes <bytes>', path: 'sendBufferBytes', kind: 'number', description: `socket send buffer (default: ${d.sendBufferBytes} B)` },
@@ -68,6 +69,7 @@ export const sizeFlags: readonly FlagSpec[] = [
 
 export const threadFlags: readonly FlagSpec[] = [
   { flags: '--layout <split|single>', path: 'threads.layout', kind: 'text', description: `worker layout: split = network and protocol workers, single = one worker (default: ${d.layout})` },
+  { flags: '--worker-nice <n>', path: 'threads.workerNice', kind: 'number', description: `added to the runtime workers' nice value, 0..19 (Linux): the main thread's event loop goes first on busy CPUs (default: ${d.workerNice})` },
   { flags: '--crypto-threads <n>', path: 'threads.cryptoThreads', kind: 'number', description: `AES-GCM in a pool of n threads, 0..16; 0 = inline in the network worker (default: ${d.cryptoThreads})` },
 ];
 

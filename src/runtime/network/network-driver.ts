@@ -32,6 +32,7 @@ import { MessageType } from '../../wire/messages.ts';
 import { isPacket } from './packets/packet-header.ts';
 import { Packetizer, type PacketizerStats } from './packets/packetizer.ts';
 import { Reassembler, type ReassemblyStats } from './packets/reassembler.ts';
+import { isTokenDatagram, stampNow, type TokenStamps } from '../protocol/token-timing.ts';
 import { UdpTransport, type Datagram, type TransportStats } from './udp-transport.ts';
 
 /** the type byte of the wire header (wire/header.ts: magic u16, version u8, type u8). */
@@ -68,6 +69,8 @@ export interface NetworkDriverParts {
   readonly onDatagram: PlainHandler;
   /** AEAD pool when options.threads.cryptoThreads > 0. */
   readonly pool?: BatchCipher | null;
+  /** where the token's way through this side is stamped (protocol/token-timing.ts). */
+  readonly tokenStamps?: TokenStamps | null;
 }
 
 interface OutgoingDatagram {
@@ -100,8 +103,14 @@ export class NetworkDriver {
   #txChain: Promise<void> = Promise.resolve();
   #rxChain: Promise<void> = Promise.resolve();
   #closed = false;
+  readonly #stamps: TokenStamps | null;
+  /** when the current tx drain began (split layout; 0: the send is its own drain). */
+  #drainMs = 0;
+  /** receipt stamps of #inBatch (pool). */
+  #inAt: number[] = [];
 
-  private constructor(options: ResolvedOptions, transport: UdpTransport, cipher: DatagramCipher, pool: BatchCipher | null, onDatagram: PlainHandler) {
+  private constructor(options: ResolvedOptions, transport: UdpTransport, cipher: DatagramCipher, pool: BatchCipher | null, onDatagram: PlainHandler, stamps: TokenStamps | null) {
+    this.#stamps = stamps;
     const cryptoThreads = options.threads.cryptoThreads;
     this.#packetizer = new Packetizer(randomInt(1, 0xffffffff), options.netmtu);
     const reassemblyMs = Math.max(1, Math.ceil(options.totem.tokenRetransmitMs));
@@ -136,7 +145,7 @@ export class NetworkDriver {
       await pool?.close(); // no threads left behind when the port is taken
       throw bindError(error, options);
     }
-    driver = new NetworkDriver(options, transport, cipher, pool, parts.onDatagram);
+    driver = new NetworkDriver(options, transport, cipher, pool, parts.onDatagram, parts.tokenStamps ?? null);
     return driver;
   }
 
@@ -155,13 +164,23 @@ export class NetworkDriver {
    */
   send(to: number, plain: Uint8Array): void {
     if (this.#closed) return;
+    const token = this.#stamps !== null && isTokenDatagram(plain);
+    if (token) this.#stamps!.sending(this.#drainMs === 0 ? stampNow() : this.#drainMs);
     if (this.#pool !== null) {
       this.#outBatch.push({ to, plain: plain.slice() });
       if (plain[tokenTypeOffset] === MessageType.OrfToken) this.endBatch();
       return;
     }
     this.#to = to;
-    this.#packetizer.split(this.#cipher.sealParts(plain), this.#emit);
+    const sealed = this.#cipher.sealParts(plain);
+    if (token) this.#stamps!.sealed();
+    this.#packetizer.split(sealed, this.#emit);
+    if (token) this.#stamps!.sent();
+  }
+
+  /** split layout: a drain of the tx ring begins (the token's stamps count from here). */
+  beginDrain(): void {
+    if (this.#stamps !== null) this.#drainMs = stampNow();
   }
 
   /** end of a batch of sends (one Ready): hands the batch to the pool. Inline: nothing to do. */
@@ -174,7 +193,10 @@ export class NetworkDriver {
     this.#txChain = Promise.all([this.#txChain, sealing]).then(([, sealed]) => {
       for (let i = 0; i < batch.length; i++) {
         this.#to = batch[i]!.to;
+        const token = this.#stamps !== null && isTokenDatagram(batch[i]!.plain);
+        if (token) this.#stamps!.sealed();
         this.#packetizer.split(sealed[i]!, this.#emit);
+        if (token) this.#stamps!.sent();
       }
     }, (error: unknown) => {
       this.#transport.stats.txErrors += batch.length;
@@ -208,6 +230,7 @@ export class NetworkDriver {
 
   private receive(datagram: Uint8Array, from: number): void {
     if (this.#closed) return;
+    const at = this.#stamps === null ? 0 : stampNow();
     let frame = datagram;
     if (isPacket(datagram)) {
       const whole = this.#reassembler.accept(datagram, from, performance.now());
@@ -217,12 +240,15 @@ export class NetworkDriver {
     if (this.#pool === null) {
       const plain = this.#cipher.open(frame);
       if (frame !== datagram && this.#opensCopy) this.#reassembler.recycle(frame);
-      if (!isOpenFailure(plain)) this.#onDatagram(plain, from);
+      if (isOpenFailure(plain)) return;
+      if (at > 0 && isTokenDatagram(plain)) this.#stamps!.received(at);
+      this.#onDatagram(plain, from);
       return;
     }
     if (frame !== datagram) this.#inFrames.push(frame);
     this.#inBatch.push(frame);
     this.#inFrom.push(from);
+    this.#inAt.push(at);
     if (!this.#inScheduled) {
       this.#inScheduled = true;
       setImmediate(() => this.#openBatch());
@@ -236,8 +262,10 @@ export class NetworkDriver {
     if (pool === null || this.#closed || this.#inBatch.length === 0) return;
     const batch = this.#inBatch;
     const from = this.#inFrom;
+    const at = this.#inAt;
     this.#inBatch = [];
     this.#inFrom = [];
+    this.#inAt = [];
     const opening = pool.open(batch);
     // open() copied the batch into its task buffer before returning
     for (const frame of this.#inFrames) this.#reassembler.recycle(frame);
@@ -246,7 +274,9 @@ export class NetworkDriver {
       if (this.#closed) return;
       for (let i = 0; i < plains.length; i++) {
         const plain = plains[i]!;
-        if (!isOpenFailure(plain)) this.#onDatagram(plain, from[i]!);
+        if (isOpenFailure(plain)) continue;
+        if (at[i]! > 0 && isTokenDatagram(plain)) this.#stamps!.received(at[i]!);
+        this.#onDatagram(plain, from[i]!);
       }
     });
   }

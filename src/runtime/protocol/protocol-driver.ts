@@ -37,6 +37,7 @@ import type { RecordReader, RecordWriter } from '../rings/record-ring.ts';
 import { loadRingSeq, storeRingSeq } from '../state/ring-seq-file.ts';
 import { driverStatusDeliverOverflow } from './driver-status.ts';
 import { HandleDelivery } from './handle-delivery.ts';
+import { TokenStamps, TokenTiming, tokenStampsBytes, type TokenTimingStats } from './token-timing.ts';
 
 /** Where the driver's datagrams go: the tx ring (split) or the network driver itself (single). */
 export interface DatagramLink {
@@ -79,6 +80,8 @@ export interface ProtocolDriverStats {
   readonly queuedBytes: number;
   /** the Totem processor's counters (tokens, retransmissions, membership rounds...). */
   readonly totem: Readonly<ProcessorStats>;
+  /** token rotations and where their time goes at this node (token-timing.ts). */
+  readonly token: TokenTimingStats;
 }
 
 export interface ProtocolDriverParts {
@@ -93,6 +96,8 @@ export interface ProtocolDriverParts {
   /** set to 1 when the driver gives up (deliver backlog overflow); read by the main thread. */
   readonly status: Int32Array;
   readonly clock: () => number;
+  /** the token's stamps, written by the network side too (absent: nobody stamps the network side). */
+  readonly tokenStamps?: TokenStamps;
   readonly log?: (line: string) => void;
   /** configuration changes and counters that moved, for the main thread's diagnostics (observe-messages.ts). */
   readonly observe?: Observe;
@@ -111,6 +116,7 @@ export class ProtocolDriver {
   readonly #core: EvsCore;
   readonly #nodeId: number;
   readonly #delivery: HandleDelivery;
+  readonly #token: TokenTiming;
   readonly #encodeBuffer = new Uint8Array(datagramBytesMax);
   #pendingSubmit: Uint8Array | null = null;
   #firstRegular: (() => void) | null = null;
@@ -155,6 +161,7 @@ export class ProtocolDriver {
       log: (line) => this.#coreLog(line),
       random: cryptoRandom,
     });
+    this.#token = new TokenTiming(parts.tokenStamps ?? new TokenStamps(new ArrayBuffer(tokenStampsBytes)));
     this.#delivery = new HandleDelivery(parts.deliver, o.rings.deliverBacklogBytes, () => this.#overflow());
     this.#started = new Promise((resolve) => {
       this.#firstRegular = resolve;
@@ -223,6 +230,7 @@ export class ProtocolDriver {
       this.#stats.joinsDroppedAfterPause++;
       return;
     }
+    if (result.message.type === MessageType.OrfToken) this.#token.tokenIn();
     this.#core.handleMessage(now, result.message);
     this.#afterInput();
   }
@@ -269,6 +277,7 @@ export class ProtocolDriver {
       queuedMessages: core.queuedMessages,
       queuedBytes: core.queuedBytes,
       totem: { ...this.#core.processor.stats },
+      token: this.#token.stats(),
     };
   }
 
@@ -332,6 +341,7 @@ export class ProtocolDriver {
       const last = ready.sends.length - 1;
       for (let i = 0; i <= last; i++) {
         const send = ready.sends[i]!;
+        if (send.message.type === MessageType.OrfToken) this.#token.tokenOut();
         const bytes = encodeInto(send.message, this.#encodeBuffer, 0, this.#accelerated);
         this.#p.link.send(send.to, this.#encodeBuffer.subarray(0, bytes));
         // Accelerated Ring: the token leaves before the visit's held-back messages are even encoded

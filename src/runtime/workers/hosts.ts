@@ -15,11 +15,22 @@ import type { BatchCipher } from '../crypto/datagram-cipher.ts';
 import { NetworkDriver, type PlainHandler } from '../network/network-driver.ts';
 import { ProtocolDriver, type DatagramLink } from '../protocol/protocol-driver.ts';
 import { DatagramRecordHead, datagramRecordHeadBytes, datagramRecordNodeId } from '../records/datagram-record.ts';
+import { TokenStamps } from '../protocol/token-timing.ts';
 import { Doorbell } from '../rings/doorbell.ts';
 import { RecordReader, RecordWriter } from '../rings/record-ring.ts';
 import { nodeEndpoint } from './comlink-endpoint.ts';
 import { cryptoTaskEntry } from './crypto-task-entry.ts';
 import { CounterDiff, coreLineLevel, observeIntervalMs, type Observe, type ObserveThread } from '../observe/observe-messages.ts';
+import { lowerThreadPriority } from './thread-priority.ts';
+
+/**
+ * The workers run below the main thread's priority (options.threads.workerNice;
+ * the EVS_WORKER_NICE environment variable overrides it, for experiments).
+ */
+function workerNice(data: RuntimeWorkerData): number {
+  const env = Number(process.env.EVS_WORKER_NICE);
+  return process.env.EVS_WORKER_NICE !== undefined && Number.isInteger(env) ? env : data.options.threads.workerNice;
+}
 
 const clock = (): number => performance.now();
 
@@ -74,6 +85,7 @@ function createProtocol(data: RuntimeWorkerData, link: DatagramLink): ProtocolDr
     bell: new Doorbell(data.submit.dataBell),
     status: new Int32Array(data.status),
     clock,
+    tokenStamps: new TokenStamps(data.tokenStamps),
     ...(logLine !== undefined ? { log: logLine } : {}),
   });
 }
@@ -128,6 +140,7 @@ function networkControl(observe: Observe, open: () => Promise<NetworkDriver>, be
 
 /** split layout, protocol side: sends go to the tx ring; received datagrams come from the rx ring. */
 export function hostProtocol(data: RuntimeWorkerData, port: MessagePort): void {
+  lowerThreadPriority(workerNice(data));
   if (data.tx === null) throw new Error('hostProtocol: the split layout needs a tx ring');
   const tx = new RecordWriter(data.tx);
   const head = new DatagramRecordHead();
@@ -146,6 +159,7 @@ export function hostProtocol(data: RuntimeWorkerData, port: MessagePort): void {
 
 /** split layout, network side: received plaintext to the rx ring; the tx ring drained onto the sockets. */
 export function hostNetwork(data: RuntimeWorkerData, port: MessagePort): void {
+  lowerThreadPriority(workerNice(data));
   if (data.rx === null || data.tx === null) throw new Error('hostNetwork: the split layout needs rx and tx rings');
   const rx = new RecordWriter(data.rx);
   const tx = new RecordReader(data.tx);
@@ -158,6 +172,7 @@ export function hostNetwork(data: RuntimeWorkerData, port: MessagePort): void {
   };
   const pump = async (net: NetworkDriver): Promise<void> => {
     for (;;) {
+      net.beginDrain();
       tx.drain((record) => net.send(datagramRecordNodeId(record), record.subarray(datagramRecordHeadBytes)));
       net.endBatch();
       if (stopping) return;
@@ -166,7 +181,9 @@ export function hostNetwork(data: RuntimeWorkerData, port: MessagePort): void {
   };
   let pumping: Promise<void> = Promise.resolve();
   const control = networkControl(observer(data), async () => {
-    driver = await NetworkDriver.open({ options: data.options, key: data.key, onDatagram, pool: await createPool(data) });
+    driver = await NetworkDriver.open({
+      options: data.options, key: data.key, onDatagram, pool: await createPool(data), tokenStamps: new TokenStamps(data.tokenStamps),
+    });
     pumping = pump(driver);
     return driver;
   }, async () => {
@@ -180,6 +197,7 @@ export function hostNetwork(data: RuntimeWorkerData, port: MessagePort): void {
 
 /** single layout: both drivers in this thread, calling each other. */
 export function hostSingle(data: RuntimeWorkerData, port: MessagePort): void {
+  lowerThreadPriority(workerNice(data));
   let net: NetworkDriver | null = null;
   const link: DatagramLink = {
     send: (to, datagram) => net?.send(to, datagram),
@@ -192,6 +210,7 @@ export function hostSingle(data: RuntimeWorkerData, port: MessagePort): void {
       key: data.key,
       onDatagram: (plain) => protocol.handleDatagram(plain),
       pool: await createPool(data),
+      tokenStamps: new TokenStamps(data.tokenStamps),
     });
     return net;
   });

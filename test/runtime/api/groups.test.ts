@@ -78,6 +78,14 @@ describe.each(layoutCases.map((c, i) => ({ ...c, port: portBase + i })))('groups
     }
     // The message to a group nobody joined was ordered but filtered on every node.
     for (const n of all) expect((await n.node.stats()).protocol.messagesFiltered).toBeGreaterThanOrEqual(1);
+    // The token went round: every node timed whole visits, its network side's stamps included (token-timing.ts).
+    for (const n of all) {
+      const token = (await n.node.stats()).protocol.token;
+      expect(token.rotations).toBeGreaterThanOrEqual(1);
+      expect(token.hold.count).toBe(token.rotations);
+      expect(token.send.count).toBe(token.rotations);
+      expect(token.rotation.sumUs).toBeGreaterThanOrEqual(token.hold.sumUs);
+    }
   });
 
   it('mcastJoined on a handle that joined nothing rejects with ERR_EVS_NOT_JOINED', async () => {

@@ -32,7 +32,7 @@ describe('EvsNode options', () => {
     expect(r.totem.consensusMs).toBe(4380);
     expect(r.totem.tokenRetransmitMs).toBe(357); // token / (10 + 0.2): 10 retransmits, not corosync's 4 (docs/DEVIATIONS.md)
     expect(r.totem.holdMs).toBe(275);
-    expect(r.threads).toEqual({ layout: 'split', cryptoThreads: 0 });
+    expect(r.threads).toEqual({ layout: 'single', cryptoThreads: 0, workerNice: 0 });
     expect(r.messageBytesMax).toBe(1024 * 1024);
   });
 
@@ -79,6 +79,7 @@ describe('EvsNode options', () => {
     rejects({ transport: 'udp', mcastAddr: '10.0.0.1' }, "options.mcastAddr must be a multicast address (224.0.0.0/4) (got '10.0.0.1')");
     rejects({ netmtu: 100 }, 'options.netmtu must be an integer from 576 to 65535 (got 100)');
     rejects({ threads: { layout: 'triple' } }, "options.threads.layout must be one of 'split', 'single' (got 'triple')");
+    rejects({ threads: { workerNice: 20 } }, 'options.threads.workerNice must be an integer from 0 to 19 (got 20)');
     rejects({ totem: { tokenMs: 10 } }, 'options.totem.tokenMs must be a number >= 30 (got 10)');
     rejects({ totem: { tokenMs: 1000, tokenLossTimeout: 2000 } }, 'options.totem.tokenLossTimeout is given twice (also as tokenMs or its alias) (got 2000)');
     rejects({ totem: { joinMs: 100, consensusMs: 50, tokenCoefficientMs: 0, tokenMs: 1000 } }, 'options.totem.consensusMs must be >= joinMs (50 < 100) (got 50)');
