@@ -262,7 +262,14 @@ function resolveTotem(o: EvsNodeOptions, nodeId: number, memberCount: number): T
     if (value < min) throw invalidOption(`totem.${key}`, `must be a number >= ${min}`, value);
     timings[name] = value;
   }
-  const config = deriveTotemConfig(nodeId, Math.max(1, memberCount), timings as unknown as TotemTimings);
+  let config = deriveTotemConfig(nodeId, Math.max(1, memberCount), timings as unknown as TotemTimings);
+  // The derived retransmit interval (token / (retransmits + 0.2)) falls below the
+  // timers' floor for tokens under ~306 ms with 10 retransmits: then fewer
+  // retransmits fit in the token, and the interval is the floor (the simulator,
+  // with no timer granularity, keeps corosync's derivation as it is).
+  if (timings.tokenRetransmitMs === undefined && config.tokenRetransmitMs < totemTimeoutMsMin) {
+    config = deriveTotemConfig(nodeId, Math.max(1, memberCount), { ...(timings as unknown as TotemTimings), tokenRetransmitMs: totemTimeoutMsMin });
+  }
   const problem = totemConfigProblem(config);
   if (problem !== null) {
     const [name, ...rule] = problem.split(' ');

@@ -30,7 +30,8 @@ import { datagramBytesMax, submitRecordsPerPassMax } from '../../limits.ts';
 import { aesGcmOverheadBytes } from '../crypto/envelope.ts';
 import { datagramRecordHeadBytes } from '../records/datagram-record.ts';
 import { submitRecordGuarantee, submitRecordHandle, submitRecordMessageAt } from '../records/submit-record.ts';
-import { CounterDiff, observeIntervalMs, type Observe } from '../observe/observe-messages.ts';
+import type { Observe } from '../observe/observe-messages.ts';
+import { CoreObserver } from './core-observer.ts';
 import { EvsError } from '../../errors.ts';
 import type { Doorbell } from '../rings/doorbell.ts';
 import type { RecordReader, RecordWriter } from '../rings/record-ring.ts';
@@ -47,42 +48,9 @@ export interface DatagramLink {
   endBatch(): void;
 }
 
-export interface ProtocolDriverStats {
-  readonly state: string;
-  readonly ringId: RingId;
-  /** received datagrams the codec refused, by reason. */
-  readonly decodeDropped: Record<DecodeError, number>;
-  readonly datagramsIn: number;
-  readonly datagramsOut: number;
-  readonly messagesSubmitted: number;
-  readonly messagesDelivered: number;
-  /** messages no handle of this node joined a group of. */
-  readonly messagesFiltered: number;
-  readonly configurationChanges: number;
-  readonly ringSeqWrites: number;
-  /** process pauses noticed (the loop's timestamps more than token/2 apart; TOTEM.md §3.8). */
-  readonly pausesDetected: number;
-  /** JOINs dropped right after a pause: the stale receive backlog's membership messages. */
-  readonly joinsDroppedAfterPause: number;
-  /** submit records not framed as one (a bug on the main side). */
-  readonly submitMalformed: number;
-  /**
-   * submit records the worker could not take after the main thread accepted
-   * them (malformed ones included); each was reported to its handle as an
-   * `error` event.
-   */
-  readonly submitRefused: number;
-  /** deliveries waiting because the deliver ring was full (main thread slow or blocked). */
-  readonly deliverBacklogRecords: number;
-  readonly deliverBacklogBytes: number;
-  readonly deliverBacklogPeakBytes: number;
-  readonly queuedMessages: number;
-  readonly queuedBytes: number;
-  /** the Totem processor's counters (tokens, retransmissions, membership rounds...). */
-  readonly totem: Readonly<ProcessorStats>;
-  /** token rotations and where their time goes at this node (token-timing.ts). */
-  readonly token: TokenTimingStats;
-}
+import type { ProtocolDriverStats } from './protocol-driver-stats.ts';
+
+export type { ProtocolDriverStats } from './protocol-driver-stats.ts';
 
 export interface ProtocolDriverParts {
   readonly options: ResolvedOptions;
@@ -136,11 +104,8 @@ export class ProtocolDriver {
     datagramsIn: 0, datagramsOut: 0, messagesSubmitted: 0, ringSeqWrites: 0, submitMalformed: 0, submitRefused: 0,
     pausesDetected: 0, joinsDroppedAfterPause: 0,
   };
-  readonly #totemDiff = new CounterDiff();
-  readonly #dropDiff = new CounterDiff();
-  #observedAt = Number.NEGATIVE_INFINITY;
-  /** the reason of the last GATHER, read from the core's log line (the core keeps no such counter). */
-  #gatherReason = 'unknown';
+  /** what the main thread's diagnostics hear (null without an observe channel). */
+  readonly #observer: CoreObserver | null;
   /** the pause guard's timestamps (created at start). */
   #pause: PauseDetector | null = null;
   /** after a pause, JOINs received before this time are the stale backlog's and are dropped. */
@@ -161,6 +126,7 @@ export class ProtocolDriver {
       log: (line) => this.#coreLog(line),
       random: cryptoRandom,
     });
+    this.#observer = parts.observe === undefined ? null : new CoreObserver(parts.observe, this.#core, () => this.#stats.decodeDropped, parts.clock, o.totem.tokenMs);
     this.#token = new TokenTiming(parts.tokenStamps ?? new TokenStamps(new ArrayBuffer(tokenStampsBytes)));
     this.#delivery = new HandleDelivery(parts.deliver, o.rings.deliverBacklogBytes, () => this.#overflow());
     this.#started = new Promise((resolve) => {
@@ -236,8 +202,7 @@ export class ProtocolDriver {
   }
 
   #coreLog(line: string): void {
-    const gather = 'entering GATHER state from ';
-    if (line.startsWith(gather)) this.#gatherReason = line.slice(gather.length).replace(/\.$/, '');
+    this.#observer?.coreLog(line);
     this.#p.log?.(line);
   }
 
@@ -352,47 +317,14 @@ export class ProtocolDriver {
     }
     if (ready.events.length > 0) {
       this.#delivery.deliver(ready.events);
-      if (this.#p.observe !== undefined) this.#observeConfchgs(ready.events);
+      this.#observer?.confchgs(ready.events);
       if (this.#firstRegular !== null && this.#delivery.lastRegular !== null) {
         this.#firstRegular();
         this.#firstRegular = null;
       }
     }
     this.#delivery.outbox.flush();
-    if (this.#p.observe !== undefined && this.#p.clock() - this.#observedAt >= observeIntervalMs) this.#observeCounters();
-  }
-
-  #observeConfchgs(events: ReturnType<EvsCore['ready']>['events']): void {
-    let changed = false;
-    for (const ev of events) {
-      if (ev.kind !== 'confchg') continue;
-      changed = true;
-      this.#p.observe!({ t: 'confchg', type: ev.type, ringId: ev.ringId, members: ev.members, left: ev.left, joined: ev.joined });
-    }
-    if (changed) this.#observeCounters(); // the token loss and the round that led to it, without waiting
-  }
-
-  /** token losses, membership rounds, retransmissions and decode drops since the last look (observe-messages.ts). */
-  #observeCounters(): void {
-    const observe = this.#p.observe!;
-    this.#observedAt = this.#p.clock();
-    const totem = this.#core.processor.stats;
-    const ringId = this.#core.processor.ringId;
-    let sent = 0;
-    let requested = 0;
-    this.#totemDiff.diff({
-      tokenLosses: totem.tokenLosses, gatherEntered: totem.gatherEntered,
-      retransmitsSent: totem.retransmitsSent, retransmitsRequested: totem.retransmitsRequested,
-    }, (name, count, total) => {
-      if (name === 'tokenLosses') observe({ t: 'token-loss', ringId, tokenMs: this.#p.options.totem.tokenMs, count, total });
-      else if (name === 'gatherEntered') observe({ t: 'membership-round', ringId, reason: this.#gatherReason, count, total });
-      else if (name === 'retransmitsSent') sent = count;
-      else requested = count;
-    });
-    if (sent > 0 || requested > 0) {
-      observe({ t: 'retransmit', ringId, sent, requested, sentTotal: totem.retransmitsSent, requestedTotal: totem.retransmitsRequested });
-    }
-    this.#dropDiff.diff(this.#stats.decodeDropped, (reason, count, total) => observe({ t: 'datagram-dropped', layer: 'decode', reason, count, total }));
+    this.#observer?.tick();
   }
 
   #pumpSubmit(): void {

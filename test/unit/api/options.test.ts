@@ -36,6 +36,14 @@ describe('EvsNode options', () => {
     expect(r.messageBytesMax).toBe(1024 * 1024);
   });
 
+  it('a short token keeps the derived retransmit interval at the timers\' floor (30 ms) instead of refusing it', () => {
+    const r = resolveOptions({ ...base, totem: { tokenMs: 300, tokenCoefficientMs: 0 } });
+    expect(r.totem.tokenMs).toBe(300);
+    expect(r.totem.tokenRetransmitMs).toBe(30); // 300 / 10.2 = 29 would be under the floor
+    expect(resolveOptions({ ...base, totem: { tokenMs: 1000, tokenCoefficientMs: 0 } }).totem.tokenRetransmitMs).toBe(98);
+    rejects({ totem: { tokenMs: 300, tokenRetransmitMs: 29 } }, 'options.totem.tokenRetransmitMs must be a number >= 30 (got 29)');
+  });
+
   it('netmtu defaults to the MTU of bindAddr\'s interface: loopback carries 64 KiB datagrams, an unknown address 1500', () => {
     // the runtime probes the host (probeHost) and passes it in, as EvsNode.start does
     const resolveOnHost = (o: EvsNodeOptions) => resolveOptions(o, probeHost(o));
