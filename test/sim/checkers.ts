@@ -760,7 +760,12 @@ export interface LivenessTimings {
  * retransmit term covers the odd token re-send a duplicate can cause.
  */
 export function livenessBoundMs(t: LivenessTimings, nodeCount: number, delayMaxMs: number): number {
-  const rotationMs = nodeCount * (delayMaxMs + t.tokenRetransmitMs / 4);
+  // Per hop: the link delay plus a quarter of the retransmit interval as it was
+  // calibrated, with corosync's 4 retransmits (token / 4.2). The default of 10
+  // retransmits (docs/DEVIATIONS.md) shortens the interval but does not slow a
+  // hop, so the allowance does not shrink with it.
+  const retransmitMs = Math.max(t.tokenRetransmitMs, t.tokenMs / 4.2);
+  const rotationMs = nodeCount * (delayMaxMs + retransmitMs / 4);
   const roundMs = t.tokenMs + t.consensusMs + t.holdMs + 2 * t.mergeMs + 8 * rotationMs;
   return Math.ceil(3 * roundMs + 10 * t.joinMs);
 }
