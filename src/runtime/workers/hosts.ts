@@ -23,15 +23,6 @@ import { cryptoTaskEntry } from './crypto-task-entry.ts';
 import { CounterDiff, coreLineLevel, observeIntervalMs, type Observe, type ObserveThread } from '../observe/observe-messages.ts';
 import { lowerThreadPriority } from './thread-priority.ts';
 
-/**
- * The workers run below the main thread's priority (options.threads.workerNice;
- * the EVS_WORKER_NICE environment variable overrides it, for experiments).
- */
-function workerNice(data: RuntimeWorkerData): number {
-  const env = Number(process.env.EVS_WORKER_NICE);
-  return process.env.EVS_WORKER_NICE !== undefined && Number.isInteger(env) ? env : data.options.threads.workerNice;
-}
-
 const clock = (): number => performance.now();
 
 /** how long the protocol loop may block for room in the tx ring before trying again. */
@@ -140,7 +131,7 @@ function networkControl(observe: Observe, open: () => Promise<NetworkDriver>, be
 
 /** split layout, protocol side: sends go to the tx ring; received datagrams come from the rx ring. */
 export function hostProtocol(data: RuntimeWorkerData, port: MessagePort): void {
-  lowerThreadPriority(workerNice(data));
+  lowerThreadPriority(data.options.threads.workerNice); // below the main thread's priority when set
   if (data.tx === null) throw new Error('hostProtocol: the split layout needs a tx ring');
   const tx = new RecordWriter(data.tx);
   const head = new DatagramRecordHead();
@@ -159,7 +150,7 @@ export function hostProtocol(data: RuntimeWorkerData, port: MessagePort): void {
 
 /** split layout, network side: received plaintext to the rx ring; the tx ring drained onto the sockets. */
 export function hostNetwork(data: RuntimeWorkerData, port: MessagePort): void {
-  lowerThreadPriority(workerNice(data));
+  lowerThreadPriority(data.options.threads.workerNice); // below the main thread's priority when set
   if (data.rx === null || data.tx === null) throw new Error('hostNetwork: the split layout needs rx and tx rings');
   const rx = new RecordWriter(data.rx);
   const tx = new RecordReader(data.tx);
@@ -197,7 +188,7 @@ export function hostNetwork(data: RuntimeWorkerData, port: MessagePort): void {
 
 /** single layout: both drivers in this thread, calling each other. */
 export function hostSingle(data: RuntimeWorkerData, port: MessagePort): void {
-  lowerThreadPriority(workerNice(data));
+  lowerThreadPriority(data.options.threads.workerNice); // below the main thread's priority when set
   let net: NetworkDriver | null = null;
   const link: DatagramLink = {
     send: (to, datagram) => net?.send(to, datagram),
