@@ -55,8 +55,9 @@ describe('TokenTiming', () => {
     expect(s.rxRing.count).toBe(2);
     expect(s.protocol.count).toBe(2);
     expect(s.protocol.sumUs).toBeGreaterThanOrEqual(2_000);
-    // histogram: ≥ 1 ms lands at bucket 11 (1024..2047 µs) or above
-    expect(s.seal.buckets.slice(0, 11).every((n) => n === 0)).toBe(true);
+    // histogram: a stage of ≥ 1000 µs lands at bucket 10 (512..1023 µs) or above; 1000..1023 µs is
+    // bucket 10, so bucket 11 (1024..2047 µs) would fail once in a while on a fast step
+    expect(s.seal.buckets.slice(0, 10).every((n) => n === 0)).toBe(true);
     expect(s.seal.buckets.reduce((a, b) => a + b, 0)).toBe(1);
   });
 
