@@ -183,7 +183,7 @@ const knownTop = new Set<string>([
 ]);
 const knownTotem = new Set<string>([
   'tokenMs', 'tokenCoefficientMs', 'tokenRetransmitsBeforeLossConst', 'tokenRetransmitMs', 'holdMs', 'joinMs',
-  'consensusMs', 'mergeMs', 'windowSize', 'maxMessages', 'missCountConst', 'failRecvConst', 'seqnoUnchangedConst',
+  'consensusMs', 'mergeMs', 'windowSize', 'maxMessages', 'windowSizeMin', 'missCountConst', 'failRecvConst', 'seqnoUnchangedConst',
   'seqStart', 'ordering', 'acceleratedWindow', ...Object.keys(aliasOf),
 ]);
 

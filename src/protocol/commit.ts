@@ -52,6 +52,8 @@ export function enterCommit(s: ProcessorState, received: CommitToken): void {
   s.trc = 0;
   s.pbl = 0;
   s.cbl = 0;
+  s.window = s.config.windowSize;
+  s.backoffSeq = s.config.seqStart;
   s.become('commit', stepCommit, onCommitTimeout);
   s.timers.cancel(Timer.Join);
   s.timers.cancel(Timer.Consensus);

@@ -33,6 +33,12 @@ export interface TotemConfig {
   readonly windowSize: number;
   /** messages one processor may send per token visit. */
   readonly maxMessages: number;
+  /**
+   * the floor of the congestion back-off: a processor's own window shrinks
+   * towards it when a rotation shows a loss and grows back to windowSize
+   * (token-visit.ts `adaptWindow`); equal to windowSize turns the back-off off.
+   */
+  readonly windowSizeMin: number;
   /** visits a seq must be seen missing before it is requested. */
   readonly missCountConst: number;
   /** visits without aru progress before FAILED TO RECEIVE. */
@@ -58,6 +64,7 @@ export interface TotemTimings {
   mergeMs?: number;
   windowSize?: number;
   maxMessages?: number;
+  windowSizeMin?: number;
   missCountConst?: number;
   failRecvConst?: number;
   seqnoUnchangedConst?: number;
@@ -113,6 +120,8 @@ export function deriveTotemConfig(nodeId: number, memberCount: number, t: TotemT
     mergeMs: t.mergeMs ?? totemDefaults.mergeMs,
     windowSize: t.windowSize ?? totemDefaults.windowSize,
     maxMessages: t.maxMessages ?? totemDefaults.maxMessages,
+    // the back-off stops where one processor could still send a full visit
+    windowSizeMin: t.windowSizeMin ?? Math.min(t.maxMessages ?? totemDefaults.maxMessages, t.windowSize ?? totemDefaults.windowSize),
     missCountConst: t.missCountConst ?? totemDefaults.missCountConst,
     failRecvConst: t.failRecvConst ?? totemDefaults.failRecvConst,
     seqnoUnchangedConst: t.seqnoUnchangedConst ?? totemDefaults.seqnoUnchangedConst,
@@ -143,6 +152,9 @@ export function totemConfigProblem(c: TotemConfig): string | null {
     if (!Number.isInteger(value) || value < min) return `${name} must be an integer >= ${min} (got ${value})`;
   }
   if (c.maxMessages > c.windowSize) return `maxMessages must be <= windowSize (${c.maxMessages} > ${c.windowSize})`;
+  if (!Number.isInteger(c.windowSizeMin) || c.windowSizeMin < 1 || c.windowSizeMin > c.windowSize) {
+    return `windowSizeMin must be an integer from 1 to windowSize (${c.windowSize}) (got ${c.windowSizeMin})`;
+  }
   if (c.windowSize > windowSizeMax) return `windowSize must be <= ${windowSizeMax} (got ${c.windowSize})`;
   if (!orderings.includes(c.ordering)) return `ordering must be one of ${orderings.map((o) => `'${o}'`).join(', ')} (got ${String(c.ordering)})`;
   if (!Number.isInteger(c.acceleratedWindow) || c.acceleratedWindow < 0 || c.acceleratedWindow > c.maxMessages) {

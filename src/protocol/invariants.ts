@@ -38,6 +38,7 @@ export class Invariants {
       const queue = s.memb === 'recovery' ? s.recovery : s.regular;
       assert(s.myAru === s.highSeqReceived || !queue.has(seqAdd(s.myAru, 1)), 'invariant: aru stops at a hole');
     }
+    assert(s.window >= s.config.windowSizeMin && s.window <= s.config.windowSize, 'invariant: windowSizeMin <= window <= windowSize');
     assert(!s.settling || s.memb === 'operational', 'invariant: settling only in OPERATIONAL');
     assert(s.settling || s.deferred.length === 0, 'invariant: deferred messages only while settling');
     assert(s.deferred.length <= deferredMessagesMax, 'invariant: deferred messages <= deferredMessagesMax');

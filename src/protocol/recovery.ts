@@ -33,6 +33,7 @@ export function enterRecovery(s: ProcessorState, token: CommitToken): void {
   s.aruCount = 0;
   s.seqUnchanged = 0;
   s.myTokenSeq = tokenSeqNone;
+  s.olderVisitSeq = null;
   s.retransFlagCount = 0;
   s.rotationCounter = 0;
   s.setRetransFlag = false;

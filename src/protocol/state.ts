@@ -142,6 +142,18 @@ export class ProcessorState {
   seqUnchanged = 0;
   tokenHeld = false;
   aruCount = 0;
+  /**
+   * my congestion window (windowSizeMin..windowSize): what flow control lets
+   * the ring send per rotation as I see it; windowSize on every new ring.
+   */
+  window: number;
+  /**
+   * seq of the token I forwarded on the visit before my last one; null until
+   * I have made two visits of this ring (the congestion back-off's yardstick).
+   */
+  olderVisitSeq: number | null = null;
+  /** a loss whose seq is at or below this was already answered by a back-off. */
+  backoffSeq = 0;
   // flow control memory: my sent count, previous and current backlog
   trc = 0;
   pbl = 0;
@@ -189,6 +201,7 @@ export class ProcessorState {
     this.highDelivered = config.seqStart;
     this.lastAru = config.seqStart;
     this.safePoint = config.seqStart;
+    this.window = config.windowSize;
   }
 
   /** Set the membership state together with its step and timeout functions. */

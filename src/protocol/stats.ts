@@ -12,6 +12,10 @@ export class ProcessorStats {
   staleDropped = 0;
   retransmitsSent = 0;
   retransmitsRequested = 0;
+  /** visits that halved my window (token-visit.ts `adaptWindow`). */
+  congestionBackoffs = 0;
+  /** my flow-control window now (a gauge, set on each visit). */
+  window = 0;
   joinsReceived = 0;
   commitTokensReceived = 0;
   gatherEntered = 0;

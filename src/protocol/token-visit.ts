@@ -87,6 +87,7 @@ export function visitToken(s: ProcessorState, token: OrfToken, hooks: VisitHooks
   const previousAru = s.lastAru;
   s.lastAru = token.aru;
   s.safePoint = seqMin(token.aru, previousAru);
+  adaptWindow(s, token);
   let allowed = fccCalculate(s, token, hooks);
   const sentRetransmits = serveAndExtendRtrList(s, token, queue, allowed, requestLimit(s, token, accelerated));
   allowed = fccRtrLimit(s, token, queue, allowed - sentRetransmits);
@@ -98,6 +99,7 @@ export function visitToken(s: ProcessorState, token: OrfToken, hooks: VisitHooks
     failedToReceive(s);
     return;
   }
+  s.olderVisitSeq = s.myTokenSeq === tokenSeqNone ? null : s.myVisitSeq;
   s.myTokenSeq = token.tokenSeq;
   s.myVisitSeq = token.seq;
   token.tokenSeq = (token.tokenSeq + 1) >>> 0;
@@ -156,8 +158,43 @@ export function onTokenHoldCancel(s: ProcessorState): void {
 
 // ---- flow control (§4.5) ----
 
+/**
+ * Congestion back-off, as evs4j's WindowController does it after Jacobson
+ * (DEVIATION from Totem, whose window is fixed). The token's aru was last
+ * written by a member at its visit during the last rotation. Every seq up to
+ * the one I forwarded two visits ago was numbered a whole rotation before
+ * any such visit, sent right after at the latest (an accelerated holder's
+ * held-back messages), so a member that still missed one at its visit lost
+ * it (a full socket buffer, a dropped packet of a frame) or cannot keep up.
+ * The yardstick is two visits back, not one: a message numbered just before
+ * my last visit may still be on its way behind the token (tokens are read
+ * first, data and token travel different sockets), which is no loss.
+ * Then my window halves, once per loss (seqs at or below the one that
+ * triggered the last back-off are the same loss still being repaired, which
+ * takes missCountConst visits before it is even requested), down to
+ * windowSizeMin; while a loss is repaired it holds, and a clean visit grows
+ * it by one, back to windowSize. Every member sees the same token, so all of
+ * them back off together. Local to each processor, nothing on the wire changes.
+ */
+function adaptWindow(s: ProcessorState, token: OrfToken): void {
+  if (s.olderVisitSeq === null) return;
+  const { windowSize, windowSizeMin } = s.config;
+  if (seqLt(token.aru, s.olderVisitSeq)) {
+    // the first hole is token.aru + 1; it is a new loss when above what the last back-off covered
+    if (!seqLt(token.aru, s.backoffSeq) && s.window > windowSizeMin) {
+      s.window = Math.max(windowSizeMin, Math.floor(s.window / 2));
+      s.backoffSeq = token.seq;
+      s.stats.congestionBackoffs++;
+    }
+    return;
+  }
+  if (s.window < windowSize) s.window++;
+}
+
 function fccCalculate(s: ProcessorState, token: OrfToken, hooks: VisitHooks): number {
-  const { maxMessages, windowSize } = s.config;
+  const { maxMessages } = s.config;
+  const windowSize = s.window;
+  s.stats.window = windowSize;
   let allowed = Math.max(0, Math.min(maxMessages, windowSize - token.fcc));
   s.cbl = hooks.backlog(s);
   const denominator = token.backlog + s.cbl - s.pbl;

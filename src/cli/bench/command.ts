@@ -30,7 +30,7 @@ interface RawOptions {
   duration: number; count?: number; warmup: number; runs?: number; samples: number; crypto: boolean;
   transport: 'udpu' | 'udp'; mcastAddr: string; port: number; layout?: 'split' | 'single'; cryptoThreads?: number; workerNice?: number;
   tokenMs?: number; tokenCoefficientMs?: number; consensusMs?: number; joinMs?: number; windowSize?: number;
-  maxMessages?: number; ordering?: Ordering; acceleratedWindow?: number; netmtu?: number; frameBytesMax?: number; addresses?: string[]; netns?: string[]; out: string; progress?: boolean;
+  maxMessages?: number; windowSizeMin?: number; ordering?: Ordering; acceleratedWindow?: number; netmtu?: number; frameBytesMax?: number; addresses?: string[]; netns?: string[]; out: string; progress?: boolean;
   burstMs: number; burstPeriodMs: number; chart: 'msgs' | 'mb';
 }
 
@@ -71,6 +71,8 @@ function options(): Option[] {
     described(new Option('--join-ms <ms>', 'JOIN resend period, in ms').argParser(integerIn(30, 600_000)), lib(totemDefaults.joinMs)),
     described(new Option('--window-size <messages>', 'messages per token rotation, ring-wide').argParser(integerIn(1, 1e6)), lib(totemDefaults.windowSize)),
     described(new Option('--max-messages <messages>', 'messages per node per token visit').argParser(integerIn(1, 1e6)), lib(totemDefaults.maxMessages)),
+    described(new Option('--window-size-min <messages>', "the congestion back-off's floor; = window size turns it off").argParser(integerIn(1, 1e6)),
+      "the library's, max messages"),
     described(new Option('--ordering <ordering>', 'token visit: classic, or accelerated (part of the new messages after the token)')
       .choices(orderings), lib(totemDefaults.ordering)),
     described(new Option('--accelerated-window <messages>', 'accelerated: new messages per visit sent after the token, 0..max messages')
@@ -98,6 +100,7 @@ function toConfig(mode: BenchMode, o: RawOptions): BenchConfig {
     ...(o.joinMs === undefined ? {} : { joinMs: o.joinMs }),
     ...(o.windowSize === undefined ? {} : { windowSize: o.windowSize }),
     ...(o.maxMessages === undefined ? {} : { maxMessages: o.maxMessages }),
+    ...(o.windowSizeMin === undefined ? {} : { windowSizeMin: o.windowSizeMin }),
     ...(o.ordering === undefined ? {} : { ordering: o.ordering }),
     ...(o.acceleratedWindow === undefined ? {} : { acceleratedWindow: o.acceleratedWindow }),
   };

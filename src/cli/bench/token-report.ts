@@ -12,7 +12,26 @@
 import type { StageStats, TokenStage, TokenTimingStats } from '../../runtime/protocol/token-timing.ts';
 import type { ProcessCluster } from '../process-cluster.ts';
 
-export type TokenSnapshot = { readonly atMs: number; readonly nodes: readonly TokenTimingStats[] };
+/** what a node counts of loss and its repair: the core's retransmit list and back-off, the network's frames lost. */
+export interface LossCounters {
+  readonly retransmitsRequested: number;
+  readonly retransmitsSent: number;
+  readonly congestionBackoffs: number;
+  /** the node's flow-control window at the snapshot (messages per rotation). */
+  readonly window: number;
+  /** frames whose packets did not all arrive (any reason). */
+  readonly framesLost: number;
+}
+
+export type TokenSnapshot = { readonly atMs: number; readonly nodes: readonly TokenTimingStats[]; readonly loss: readonly LossCounters[] };
+
+interface NodeStats {
+  readonly protocol: {
+    readonly token: TokenTimingStats;
+    readonly totem: { retransmitsRequested: number; retransmitsSent: number; congestionBackoffs: number; window: number };
+  };
+  readonly network: { readonly packetsIn: { readonly framesLost: Readonly<Record<string, number>> } };
+}
 
 /** the stages a hold splits into, in the token's order. */
 const holdStages = ['rxOpen', 'rxRing', 'protocol', 'txRing', 'txMcasts', 'seal', 'send'] as const satisfies readonly TokenStage[];
@@ -34,11 +53,20 @@ export interface TokenSummary {
   readonly stagesMeanUs: Readonly<Record<(typeof holdStages)[number], number>>;
   /** rotation − Σ mean holds: kernel, wire and socket wake-ups, µs; NaN (JSON null) when the nodes timed different visits. */
   readonly wireUs: number;
+  /** per node, in node id order: loss and repair during the run (window: at its end). */
+  readonly loss: readonly LossCounters[];
 }
 
 export async function tokenSnapshot(cluster: ProcessCluster, nodeIds: readonly number[]): Promise<TokenSnapshot> {
-  const stats = await Promise.all(nodeIds.map((id) => cluster.request(id, { cmd: 'stats' }) as Promise<{ protocol: { token: TokenTimingStats } }>));
-  return { atMs: performance.now(), nodes: stats.map((s) => s.protocol.token) };
+  const stats = await Promise.all(nodeIds.map((id) => cluster.request(id, { cmd: 'stats' }) as Promise<NodeStats>));
+  const loss = stats.map(({ protocol: { totem }, network }): LossCounters => ({
+    retransmitsRequested: totem.retransmitsRequested,
+    retransmitsSent: totem.retransmitsSent,
+    congestionBackoffs: totem.congestionBackoffs,
+    window: totem.window,
+    framesLost: Object.values(network.packetsIn.framesLost).reduce((a, b) => a + b, 0),
+  }));
+  return { atMs: performance.now(), nodes: stats.map((s) => s.protocol.token), loss };
 }
 
 function delta(a: StageStats, b: StageStats): StageSummary {
@@ -70,8 +98,20 @@ export function summarize(before: TokenSnapshot, after: TokenSnapshot): TokenSum
   // The difference means something only when every node timed (nearly) the same visits: a node that skipped
   // visits (stale stamps: the token re-sent by its timer, a ring change) averages over other ones.
   const sameVisits = holdUs.every((h) => h.count >= 0.9 * best.count);
-  return { rotationsPerSec: best.count / seconds, rotationUs: best, holdUs, stagesMeanUs, wireUs: sameVisits ? best.meanUs - holdSum : Number.NaN };
+  const loss = after.loss.map((b, i): LossCounters => {
+    const a = before.loss[i]!;
+    return {
+      retransmitsRequested: b.retransmitsRequested - a.retransmitsRequested,
+      retransmitsSent: b.retransmitsSent - a.retransmitsSent,
+      congestionBackoffs: b.congestionBackoffs - a.congestionBackoffs,
+      window: b.window,
+      framesLost: b.framesLost - a.framesLost,
+    };
+  });
+  return { rotationsPerSec: best.count / seconds, rotationUs: best, holdUs, stagesMeanUs, wireUs: sameVisits ? best.meanUs - holdSum : Number.NaN, loss };
 }
+
+const sum = (xs: readonly LossCounters[], key: Exclude<keyof LossCounters, 'window'>): number => xs.reduce((s, x) => s + x[key], 0);
 
 const us = (x: number): string => (Number.isNaN(x) ? '-' : x >= 10_000 ? `${(x / 1e3).toFixed(1)} ms` : `${Math.round(x)} µs`);
 
@@ -82,5 +122,8 @@ export function tokenLines(t: TokenSummary): string[] {
   return [
     `#   token: ${Math.round(t.rotationsPerSec).toLocaleString('en')} rotations/s, rotation ${us(t.rotationUs.meanUs)} mean (p99 ≤ ${us(t.rotationUs.p99UsAtMost)}); hold ${holds}`,
     `#   a hold (mean over nodes): ${stages}; wire + socket wake-ups ${Number.isNaN(t.wireUs) ? '- (the nodes timed different visits)' : us(t.wireUs)} per rotation`,
+    `#   loss: ${sum(t.loss, 'framesLost')} frames lost, ${sum(t.loss, 'retransmitsRequested')} retransmissions asked, `
+      + `${sum(t.loss, 'retransmitsSent')} sent, back-offs ${t.loss.map((l, i) => `n${i + 1} ${l.congestionBackoffs}`).join(' ')}; `
+      + `window at the end ${t.loss.map((l) => l.window).join('/')}`,
   ];
 }

@@ -42,9 +42,11 @@ const counters: readonly CounterSpec[] = [
   { name: 'evs_rings_installed_total', help: 'rings (regular configurations) this node installed', value: (s) => s.protocol.totem.ringsInstalled },
   { name: 'evs_retransmits_sent_total', help: 'messages this node retransmitted', value: (s) => s.protocol.totem.retransmitsSent },
   { name: 'evs_retransmits_requested_total', help: 'retransmissions this node asked for on the token', value: (s) => s.protocol.totem.retransmitsRequested },
+  { name: 'evs_congestion_backoffs_total', help: 'token visits that halved this node\'s flow-control window (a loss a rotation old)', value: (s) => s.protocol.totem.congestionBackoffs },
 ];
 
 const gauges: readonly CounterSpec[] = [
+  { name: 'evs_window_messages', help: 'this node\'s flow-control window (windowSizeMin..windowSize messages per rotation)', value: (s) => s.protocol.totem.window },
   { name: 'evs_deliver_backlog_bytes', help: 'deliveries waiting in the protocol worker because the deliver ring is full (bound: rings.deliverBacklogBytes)', value: (s) => s.protocol.deliverBacklogBytes },
   { name: 'evs_deliver_backlog_peak_bytes', help: 'largest deliver backlog so far', value: (s) => s.protocol.deliverBacklogPeakBytes },
   { name: 'evs_send_queue_messages', help: 'messages in the send queue of the protocol core', value: (s) => s.protocol.queuedMessages },
