@@ -101,6 +101,13 @@ export interface EvsNodeOptions {
    * (64 KiB frames on every network); the same on every node.
    */
   readonly frameBytesMax?: number;
+  /**
+   * 'auto' (default): a frame's packets leave with one sendmmsg() and UDP
+   * segmentation offload when the native addon is there (Linux; shipped
+   * built for x64); 'off': one send per packet with node:dgram. The wire is
+   * the same either way.
+   */
+  readonly udpGso?: 'auto' | 'off';
   readonly sendBufferBytes?: number;
   readonly recvBufferBytes?: number;
   /** largest application payload. */
@@ -141,6 +148,7 @@ export interface ResolvedOptions {
   readonly stateDir: string;
   readonly netmtu: number;
   readonly frameBytesMax: number;
+  readonly udpGso: 'auto' | 'off';
   readonly sendBufferBytes: number;
   readonly recvBufferBytes: number;
   readonly messageBytesMax: number;
@@ -157,6 +165,7 @@ export const optionDefaults = {
   crypto: 'aes-256-gcm',
   netmtu: 1500,
   frameBytesMax: 65535,
+  udpGso: 'auto',
   sendBufferBytes: 4 * 1024 * 1024,
   recvBufferBytes: 4 * 1024 * 1024,
   messageBytesMax: messageBytesMaxDefault,
@@ -178,7 +187,7 @@ const aliasOf: Readonly<Record<keyof Evs4jAliases, keyof TotemTimings>> = {
 
 const knownTop = new Set<string>([
   'nodeId', 'transport', 'bindAddr', 'port', 'members', 'mcastAddr', 'mcastPort', 'mcastTtl', 'keyFile', 'key',
-  'crypto', 'stateDir', 'netmtu', 'frameBytesMax', 'sendBufferBytes', 'recvBufferBytes', 'messageBytesMax', 'queueBytesMax',
+  'crypto', 'stateDir', 'netmtu', 'frameBytesMax', 'udpGso', 'sendBufferBytes', 'recvBufferBytes', 'messageBytesMax', 'queueBytesMax',
   'totem', 'threads', 'rings',
 ]);
 const knownTotem = new Set<string>([
@@ -353,6 +362,7 @@ export function resolveOptions(o: EvsNodeOptions, host: HostFacts = {}): Resolve
     stateDir: nonEmptyString('stateDir', o.stateDir),
     netmtu,
     frameBytesMax: o.frameBytesMax === undefined ? optionDefaults.frameBytesMax : integer('frameBytesMax', o.frameBytesMax, netmtuBytesMin, netmtuBytesMax),
+    udpGso: o.udpGso === undefined ? optionDefaults.udpGso : oneOf('udpGso', o.udpGso, ['auto', 'off'] as const),
     sendBufferBytes: o.sendBufferBytes === undefined ? optionDefaults.sendBufferBytes : integer('sendBufferBytes', o.sendBufferBytes, socketBufferBytesMin, socketBufferBytesMax),
     recvBufferBytes: o.recvBufferBytes === undefined ? optionDefaults.recvBufferBytes : integer('recvBufferBytes', o.recvBufferBytes, socketBufferBytesMin, socketBufferBytesMax),
     messageBytesMax,

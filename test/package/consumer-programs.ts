@@ -57,7 +57,8 @@ async function main() {
     }), 30000, 'three deliveries on every node');
     for (const r of received) if (JSON.stringify(r) !== JSON.stringify(received[0])) throw new Error('orders differ: ' + JSON.stringify(received));
     await Promise.all(handles.map((h) => h.close()));
-    console.log(JSON.stringify({ label, delivered: received[0] }));
+    const udpGso = (await nodes[0].stats()).network.udpGso;
+    console.log(JSON.stringify({ label, delivered: received[0], udpGso }));
   } finally {
     await Promise.all(nodes.map((n) => n.stop()));
     rmSync(dir, { recursive: true, force: true });

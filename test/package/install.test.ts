@@ -85,13 +85,15 @@ function installedPackages(dir: string): string[] {
 }
 
 describe.concurrent('the tarball', () => {
-  it('holds built JavaScript of src and workers, their declarations, docs and the license, and nothing else', () => {
+  it('holds built JavaScript of src and workers, their declarations, the native send path, docs and the license, and nothing else', () => {
     expect(packedFiles).toContain('dist/src/index.js');
     expect(packedFiles).toContain('dist/src/index.d.ts');
     expect(packedFiles).toContain('dist/src/cli/evs.js');
     for (const w of ['protocol-worker', 'network-worker', 'single-worker', 'crypto-task']) expect(packedFiles).toContain(`dist/workers/${w}.js`);
     expect(packedFiles).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'docs/CLI.md']));
-    const unexpected = packedFiles.filter((f) => !/^(dist\/(src|workers)\/.*\.js|dist\/src\/.*\.d\.ts|docs\/.*|LICENSE|README\.md|package\.json)$/.test(f));
+    // the optional native fast path (src/runtime/network/native-gso.ts), built by prepack on this Linux x64 machine
+    expect(packedFiles).toContain('build/native/udp-gso.node');
+    const unexpected = packedFiles.filter((f) => !/^(dist\/(src|workers)\/.*\.js|dist\/src\/.*\.d\.ts|build\/native\/udp-gso\.node|docs\/.*|LICENSE|README\.md|package\.json)$/.test(f));
     expect(unexpected).toEqual([]);
     expect(packedFiles.filter((f) => /\.map$|^dist\/(test|bench)\/|^(src|workers|test|bench)\//.test(f) || /(?<!\.d)\.ts$/.test(f))).toEqual([]);
   });
@@ -127,8 +129,10 @@ describe.concurrent('installed into a project', () => {
   const check = (out: { code: number | string; stdout: string; stderr: string }, label: string): void => {
     expect(out.code, out.stderr).toBe(0);
     expect(out.stderr).toBe('');
-    const result = JSON.parse(out.stdout) as { label: string; delivered: string[] };
+    const result = JSON.parse(out.stdout) as { label: string; delivered: string[]; udpGso?: string };
     expect(result.delivered.map((d) => d.replace(/^\d+:/, '')).sort()).toEqual(delivered(label));
+    // the installed package finds and loads its native send path (dist/src/runtime/network → build/native)
+    if (result.udpGso !== undefined) expect(result.udpGso).toBe('on');
   };
 
   it('an ES module: three nodes exchange messages and stop', async () => {

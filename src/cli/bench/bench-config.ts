@@ -39,6 +39,7 @@ export interface BenchConfig {
   readonly cryptoThreads: number | undefined;
   readonly netmtu: number | undefined;
   readonly frameBytesMax: number | undefined;
+  readonly udpGso: 'auto' | 'off' | undefined;
   readonly workerNice: number | undefined;
   /** only the timings given (or chosen by the bench); the rest are the library's. */
   readonly totem: TotemTimings;

@@ -30,6 +30,7 @@ export function nodeOptionsOf(config: BenchConfig, threads: ThreadChoice): Parti
     },
     ...(config.netmtu === undefined ? {} : { netmtu: config.netmtu }),
     ...(config.frameBytesMax === undefined ? {} : { frameBytesMax: config.frameBytesMax }),
+    ...(config.udpGso === undefined ? {} : { udpGso: config.udpGso }),
     // sizes past the library's message limit raise it (the rings grow with it)
     ...(largestBytes > messageBytesMaxDefault ? { messageBytesMax: largestBytes } : {}),
     ...(config.transport === 'udp' ? { mcastAddr: config.mcastAddr, mcastPort: config.port } : {}),

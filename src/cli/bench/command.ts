@@ -30,7 +30,7 @@ interface RawOptions {
   duration: number; count?: number; warmup: number; runs?: number; samples: number; crypto: boolean;
   transport: 'udpu' | 'udp'; mcastAddr: string; port: number; layout?: 'split' | 'single'; cryptoThreads?: number; workerNice?: number;
   tokenMs?: number; tokenCoefficientMs?: number; consensusMs?: number; joinMs?: number; windowSize?: number;
-  maxMessages?: number; windowSizeMin?: number; ordering?: Ordering; acceleratedWindow?: number; netmtu?: number; frameBytesMax?: number; addresses?: string[]; netns?: string[]; out: string; progress?: boolean;
+  maxMessages?: number; windowSizeMin?: number; ordering?: Ordering; acceleratedWindow?: number; netmtu?: number; frameBytesMax?: number; udpGso?: 'auto' | 'off'; addresses?: string[]; netns?: string[]; out: string; progress?: boolean;
   burstMs: number; burstPeriodMs: number; chart: 'msgs' | 'mb';
 }
 
@@ -81,6 +81,8 @@ function options(): Option[] {
       "the library's: the MTU of the nodes' interface, 65535 on loopback"),
     described(new Option('--frame-bytes-max <bytes>', 'largest Totem frame incl. AEAD overhead, counted as --netmtu counts a packet, in bytes').argParser(integerIn(576, 65535)),
       lib(optionDefaults.frameBytesMax)),
+    described(new Option('--udp-gso <mode>', "auto: a frame's packets leave in runs with one sendmmsg() (UDP GSO) when the native addon is built; off: one send per packet")
+      .choices(['auto', 'off']), lib(optionDefaults.udpGso)),
     described(new Option('--addresses <list>', 'bind/member IPv4 address of node 1,2,..., comma-separated').argParser(ipv4List), '127.0.0.1,127.0.0.2,...'),
     described(new Option('--netns <list>', 'start node i inside network namespace i (ip netns exec; root; needs --addresses)')
       .argParser(nameList), 'none: all nodes here'),
@@ -109,7 +111,7 @@ function toConfig(mode: BenchMode, o: RawOptions): BenchConfig {
     load: o.count === undefined ? { kind: 'duration', durationMs: o.duration } : { kind: 'count', count: o.count },
     warmupMs: o.warmup, runs: o.runs ?? (mode === 'failover' ? 5 : 1), samples: o.samples, crypto: o.crypto,
     transport: o.transport, mcastAddr: o.mcastAddr, port: o.port, layout: o.layout, cryptoThreads: o.cryptoThreads,
-    netmtu: o.netmtu, frameBytesMax: o.frameBytesMax, workerNice: o.workerNice, totem,
+    netmtu: o.netmtu, frameBytesMax: o.frameBytesMax, udpGso: o.udpGso, workerNice: o.workerNice, totem,
     addresses: o.addresses ?? Array.from({ length: o.nodes }, (_, i) => `127.0.0.${i + 1}`),
     netns: o.netns ?? null, outDir: o.out, progress: o.progress === true || process.stderr.isTTY === true,
     burstMs: o.burstMs, burstPeriodMs: o.burstPeriodMs, chartMetric: o.chart,

@@ -10,7 +10,7 @@ export function placementText(config: BenchConfig): string {
 export function protocolText(config: BenchConfig, r: ResolvedOptions): string {
   const t = r.totem;
   return `${config.crypto ? 'AES-256-GCM' : 'no crypto'}, token ${t.tokenMs} ms, consensus ${t.consensusMs} ms, ` +
-    `window ${t.windowSize}, max messages ${t.maxMessages}, ${t.ordering === 'accelerated' ? `accelerated (${t.acceleratedWindow} after the token)` : 'classic'}, netmtu ${r.netmtu}, frames ≤ ${r.frameBytesMax} B`;
+    `window ${t.windowSize}, max messages ${t.maxMessages}, ${t.ordering === 'accelerated' ? `accelerated (${t.acceleratedWindow} after the token)` : 'classic'}, netmtu ${r.netmtu}, frames ≤ ${r.frameBytesMax} B, UDP GSO ${r.udpGso}`;
 }
 
 export function threadsText(r: ResolvedOptions): string {

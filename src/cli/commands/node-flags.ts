@@ -60,6 +60,7 @@ export const cryptoFlags: readonly FlagSpec[] = [
 
 export const sizeFlags: readonly FlagSpec[] = [
   { flags: '--netmtu <bytes>', path: 'netmtu', kind: 'number', description: `largest packet on the wire, counted with its IP/UDP headers: a Totem frame larger than this goes as several UDP datagrams of at most this, never IP fragments; 576..65535 (default: the MTU of --bind's interface, 65535 on loopback, else ${d.netmtu})` },
+  { flags: '--udp-gso <auto|off>', path: 'udpGso', kind: 'text', description: `auto: a frame's packets leave in runs with one sendmmsg() (UDP GSO) when the native addon is built; off: one send per packet (default: ${d.udpGso})` },
   { flags: '--frame-bytes-max <bytes>', path: 'frameBytesMax', kind: 'number', description: `largest Totem frame, counted as --netmtu counts a packet, incl. 33 B of AEAD; cut into --netmtu packets; 576..65535 (default: ${d.frameBytesMax})` },
   { flags: '--message-bytes-max <bytes>', path: 'messageBytesMax', kind: 'number', description: `largest payload, the same on every node (default: ${d.messageBytesMax} B)` },
   { flags: '--queue-bytes-max <bytes>', path: 'queueBytesMax', kind: 'number', description: 'send-queue budget (default: 4 × --message-bytes-max)' },

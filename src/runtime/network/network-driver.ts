@@ -30,7 +30,8 @@ import { performance } from 'node:perf_hooks';
 import { randomInt } from 'node:crypto';
 import { MessageType } from '../../wire/messages.ts';
 import { isPacket } from './packets/packet-header.ts';
-import { Packetizer, type PacketizerStats } from './packets/packetizer.ts';
+import { datagramBytes, Packetizer, type PacketizerStats } from './packets/packetizer.ts';
+import { gsoSegmentsMax, udpPayloadBytesMax } from './native-gso.ts';
 import { Reassembler, type ReassemblyStats } from './packets/reassembler.ts';
 import { isTokenDatagram, stampNow, type TokenStamps } from '../protocol/token-timing.ts';
 import { UdpTransport, type Datagram, type TransportStats } from './udp-transport.ts';
@@ -40,6 +41,8 @@ const tokenTypeOffset = 3;
 
 export interface NetworkDriverStats {
   readonly transport: TransportStats;
+  /** 'on': a split frame's packets leave in runs with one sendmmsg() (UDP GSO); else why not (options.udpGso, native-gso.ts). */
+  readonly udpGso: string;
   readonly crypto: CryptoStats;
   readonly cryptoThreads: number;
   /** datagrams dropped because the protocol driver's rx ring was full. */
@@ -94,6 +97,12 @@ export class NetworkDriver {
   /** destination of the frame being cut into packets (#emit's argument without a closure per frame). */
   #to = 0;
   readonly #emit = (packet: Datagram): void => this.#route(this.#to, packet);
+  /** options.udpGso 'auto': a split frame's packets are collected and sent in runs (UdpTransport.sendRun). */
+  readonly #runs: boolean;
+  readonly #runPackets: Datagram[] = [];
+  readonly #collect = (packet: Datagram): void => {
+    this.#runPackets.push(packet);
+  };
   #outBatch: OutgoingDatagram[] = [];
   #inBatch: Uint8Array[] = [];
   #inFrom: number[] = [];
@@ -113,6 +122,7 @@ export class NetworkDriver {
     this.#stamps = stamps;
     const cryptoThreads = options.threads.cryptoThreads;
     this.#packetizer = new Packetizer(randomInt(1, 0xffffffff), options.netmtu);
+    this.#runs = options.udpGso === 'auto';
     const reassemblyMs = Math.max(1, Math.ceil(options.totem.tokenRetransmitMs));
     this.#reassembler = new Reassembler({
       bytesMax: reassemblyBytesMax,
@@ -171,10 +181,9 @@ export class NetworkDriver {
       if (plain[tokenTypeOffset] === MessageType.OrfToken) this.endBatch();
       return;
     }
-    this.#to = to;
     const sealed = this.#cipher.sealParts(plain);
     if (token) this.#stamps!.sealed();
-    this.#packetizer.split(sealed, this.#emit);
+    this.#sendFrame(to, sealed);
     if (token) this.#stamps!.sent();
   }
 
@@ -192,10 +201,9 @@ export class NetworkDriver {
     const sealing = pool.seal(batch.map((d) => d.plain));
     this.#txChain = Promise.all([this.#txChain, sealing]).then(([, sealed]) => {
       for (let i = 0; i < batch.length; i++) {
-        this.#to = batch[i]!.to;
         const token = this.#stamps !== null && isTokenDatagram(batch[i]!.plain);
         if (token) this.#stamps!.sealed();
-        this.#packetizer.split(sealed[i]!, this.#emit);
+        this.#sendFrame(batch[i]!.to, sealed[i]!);
         if (token) this.#stamps!.sent();
       }
     }, (error: unknown) => {
@@ -208,6 +216,7 @@ export class NetworkDriver {
     const crypto = this.#pool?.stats() ?? this.#cipher.stats;
     return {
       transport: { ...this.#transport.stats },
+      udpGso: this.#transport.gsoStatus,
       crypto: { ...crypto, dropped: { ...crypto.dropped } },
       cryptoThreads: this.#cryptoThreads,
       rxRingFull: this.rxRingFull,
@@ -279,6 +288,26 @@ export class NetworkDriver {
         this.#onDatagram(plain, from[i]!);
       }
     });
+  }
+
+  /** a sealed frame to `to` (0: every member): as one packet, packet by packet, or in runs of packets. */
+  #sendFrame(to: number, sealed: Datagram): void {
+    this.#to = to;
+    if (!this.#runs) {
+      this.#packetizer.split(sealed, this.#emit);
+      return;
+    }
+    const packets = this.#runPackets;
+    packets.length = 0;
+    const count = this.#packetizer.split(sealed, this.#collect);
+    if (count === 1) {
+      this.#route(to, packets[0]!);
+      return;
+    }
+    // every packet but the last has the first one's size; a run is one UDP payload at most
+    const segmentBytes = datagramBytes(packets[0]!);
+    const perRun = Math.min(gsoSegmentsMax, Math.floor(udpPayloadBytesMax / segmentBytes));
+    for (let i = 0; i < count; i += perRun) this.#transport.sendRun(to, packets.slice(i, i + perRun), segmentBytes);
   }
 
   #route(to: number, sealed: Datagram): void {

@@ -10,12 +10,17 @@
  * Datagrams are opaque here (sealed by the cipher above); the sender's node id
  * is resolved from its address for udpu, and left to the authenticated header
  * for udp (0 = unknown address).
+ *
+ * A run of a frame's packets (`sendRun`) goes with one sendmmsg() and UDP
+ * segmentation offload when the native addon is there (native-gso.ts,
+ * options.udpGso 'auto'), else packet by packet like any other datagram.
  */
 import dgram from 'node:dgram';
 import type { ResolvedOptions, ResolvedMember } from '../../options.ts';
+import { nativeGso, socketFd, type SendSegments } from './native-gso.ts';
 
 export type TransportOptions = Pick<ResolvedOptions,
-  'nodeId' | 'transport' | 'bindAddr' | 'port' | 'members' | 'mcast' | 'sendBufferBytes' | 'recvBufferBytes'>;
+  'nodeId' | 'transport' | 'bindAddr' | 'port' | 'members' | 'mcast' | 'sendBufferBytes' | 'recvBufferBytes' | 'udpGso'>;
 
 export interface TransportStats {
   rxDatagrams: number;
@@ -30,6 +35,10 @@ export interface TransportStats {
   txMulticast: number;
   txBytes: number;
   txErrors: number;
+  /** runs of packets sent with one sendmmsg() (UDP segmentation offload). */
+  txRuns: number;
+  /** runs sent packet by packet instead: the socket's queue was not empty, or the kernel refused (EAGAIN, ...). */
+  txRunFallbacks: number;
 }
 
 /** (datagram, node id of its source address or 0 when unknown for 'udp'). */
@@ -59,7 +68,17 @@ function literalLookup(address: string, _family: unknown, callback: (error: Erro
 const sendDrainMsMax = 500;
 
 export class UdpTransport {
-  readonly stats: TransportStats = { rxDatagrams: 0, rxBytes: 0, rxUnknownSource: 0, rxOwnMulticast: 0, rxMulticast: 0, txDatagrams: 0, txMulticast: 0, txBytes: 0, txErrors: 0 };
+  readonly stats: TransportStats = {
+    rxDatagrams: 0, rxBytes: 0, rxUnknownSource: 0, rxOwnMulticast: 0, rxMulticast: 0, txDatagrams: 0, txMulticast: 0, txBytes: 0, txErrors: 0,
+    txRuns: 0, txRunFallbacks: 0,
+  };
+  /** the native sendmmsg() and the unicast socket's fd, or null: packet by packet. */
+  private gso: { readonly send: SendSegments; readonly fd: number } | null = null;
+  /** why sendRun goes packet by packet ('on' when it does not). */
+  gsoStatus = 'off (options.udpGso)';
+  /** (ipv4, port) pairs of a multicast's destinations, and of each member, for the native send. */
+  private readonly multicastDestinations: Uint32Array;
+  private readonly memberDestinations = new Map<number, Uint32Array>();
   /** node ids by source address, then port (no string built per datagram). */
   private readonly byAddress = new Map<string, Map<number, number>>();
   private readonly byNodeId = new Map<number, ResolvedMember>();
@@ -86,6 +105,19 @@ export class UdpTransport {
       this.byNodeId.set(m.nodeId, m);
     }
     this.others = options.members.filter((m) => m.nodeId !== options.nodeId);
+    for (const m of options.members) this.memberDestinations.set(m.nodeId, destinations([m]));
+    this.multicastDestinations = options.transport === 'udp' && options.mcast !== null
+      ? destinations([options.mcast]) : destinations(this.others);
+    if (options.udpGso === 'auto') {
+      const native = nativeGso();
+      const fd = socketFd(unicast);
+      if (native.sendSegments === null) this.gsoStatus = `off: native addon ${native.status}`;
+      else if (fd === null) this.gsoStatus = "off: the socket's fd is not reachable";
+      else {
+        this.gso = { send: native.sendSegments, fd };
+        this.gsoStatus = 'on';
+      }
+    }
     const receive = (message: Buffer, rinfo: dgram.RemoteInfo): void => this.receive(message, rinfo);
     unicast.on('message', receive);
     // The kernel loops our own multicasts back (needed for several nodes on one host); the core never needs them.
@@ -160,6 +192,55 @@ export class UdpTransport {
     for (const member of this.others) this.sendRaw(datagram, member.port, member.addr);
   }
 
+  /**
+   * The packets of one frame, or a run of them, to `to` (0: every other
+   * member), each a whole datagram of `segmentBytes` but the last (shorter or
+   * equal). One sendmmsg() for all destinations when the native path is on
+   * and the socket has nothing queued (it must not overtake node:dgram's
+   * queue); packet by packet otherwise, and for the destinations the kernel
+   * did not take. A kernel that refuses segmentation (not EAGAIN) turns the
+   * native path off for good.
+   */
+  sendRun(to: number, packets: readonly Datagram[], segmentBytes: number): void {
+    if (this.closed) return;
+    const gso = this.gso;
+    const all = to === 0 ? this.multicastDestinations : this.memberDestinations.get(to);
+    let done = 0;
+    if (gso !== null && all !== undefined && packets.length > 1 && this.unicast.getSendQueueCount() === 0) {
+      const parts: Uint8Array[] = [];
+      let bytes = 0;
+      for (const packet of packets) {
+        if (packet instanceof Uint8Array) parts.push(packet);
+        else for (const part of packet) parts.push(part);
+        bytes += datagramBytes(packet);
+      }
+      const result = gso.send(gso.fd, segmentBytes, parts, all);
+      if (result > 0) {
+        done = result;
+        const n = all.length / 2;
+        this.stats.txRuns++;
+        this.stats.txDatagrams += packets.length * done;
+        this.stats.txBytes += bytes * done;
+        if (to === 0 && this.options.transport === 'udp') this.stats.txMulticast += packets.length;
+        if (done === n) return;
+      } else if (result !== -11 /* EAGAIN */) {
+        this.gso = null;
+        this.gsoStatus = `off: the kernel refused a segmented send (errno ${-result})`;
+      }
+    }
+    this.stats.txRunFallbacks++;
+    if (to !== 0) {
+      for (const packet of packets) this.sendTo(to, packet);
+      return;
+    }
+    const mcast = this.options.mcast;
+    if (this.options.transport === 'udp' && mcast !== null) {
+      for (const packet of packets) this.multicast(packet);
+      return;
+    }
+    for (const member of this.others.slice(done)) for (const packet of packets) this.sendRaw(packet, member.port, member.addr);
+  }
+
   private sendRaw(datagram: Datagram, port: number, address: string): void {
     if (this.closed) return;
     this.stats.txDatagrams++;
@@ -187,6 +268,16 @@ export class UdpTransport {
     await closeSocket(this.unicast);
     if (this.group !== null) await closeSocket(this.group);
   }
+}
+
+/** (ipv4 as a host-order u32, port) pairs for sendSegments. */
+function destinations(to: readonly { readonly addr: string; readonly port: number }[]): Uint32Array {
+  const pairs = new Uint32Array(2 * to.length);
+  to.forEach((d, i) => {
+    pairs[2 * i] = d.addr.split('.').reduce((a, octet) => a * 256 + Number(octet), 0);
+    pairs[2 * i + 1] = d.port;
+  });
+  return pairs;
 }
 
 /** one datagram: its bytes, or parts sent with one scatter/gather write. */

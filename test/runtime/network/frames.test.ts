@@ -38,12 +38,12 @@ afterEach(async () => {
   await Promise.all(drivers.splice(0).map((d) => d.close()));
 });
 
-async function pair(crypto: 'aes-256-gcm' | 'none', cryptoThreads = 0, members = 2): Promise<{ a: NetworkDriver; b: NetworkDriver; got: Received }> {
+async function pair(crypto: 'aes-256-gcm' | 'none', cryptoThreads = 0, members = 2, udpGso: 'auto' | 'off' = 'auto'): Promise<{ a: NetworkDriver; b: NetworkDriver; got: Received }> {
   const got: Received = [];
   const make = async (nodeId: number): Promise<NetworkDriver> => {
     const options = resolveOptions({
       nodeId, bindAddr: `127.0.0.${nodeId}`, port, members: memberList(members, port), crypto, ...(crypto === 'none' ? {} : { key }),
-      stateDir: dir, netmtu: 1500, threads: { cryptoThreads },
+      stateDir: dir, netmtu: 1500, threads: { cryptoThreads }, udpGso,
     });
     const pool = cryptoThreads > 0 ? await CryptoPool.create(key, cryptoThreads, cryptoTaskEntry()) : null;
     const d = await NetworkDriver.open({ options, key: crypto === 'none' ? null : key, pool, onDatagram: (plain, from) => {
@@ -56,9 +56,13 @@ async function pair(crypto: 'aes-256-gcm' | 'none', cryptoThreads = 0, members =
 }
 
 describe('frames over packets between two network drivers (netmtu 1500)', () => {
-  for (const [name, crypto, threads] of [['inline AES-GCM', 'aes-256-gcm', 0], ['crypto pool', 'aes-256-gcm', 1], ['no crypto', 'none', 0]] as const) {
+  const cases = [
+    ['inline AES-GCM', 'aes-256-gcm', 0, 'auto'], ['crypto pool', 'aes-256-gcm', 1, 'auto'], ['no crypto', 'none', 0, 'auto'],
+    ['inline AES-GCM, packet by packet (udpGso off)', 'aes-256-gcm', 0, 'off'], ['crypto pool, packet by packet (udpGso off)', 'aes-256-gcm', 1, 'off'],
+  ] as const;
+  for (const [name, crypto, threads, udpGso] of cases) {
     it(`${name}: 64 KiB, 10 KB and small frames arrive whole and in order; every datagram fits netmtu`, async () => {
-      const { a, b, got } = await pair(crypto, threads);
+      const { a, b, got } = await pair(crypto, threads, 2, udpGso);
       const frames = [65474, 100, 10_000, 1400, 65474].map((n) => new Uint8Array(randomBytes(n)));
       for (const f of frames) a.send(2, f);
       a.endBatch();
@@ -69,6 +73,9 @@ describe('frames over packets between two network drivers (netmtu 1500)', () => 
       expect(s.packetsOut.frames).toBe(5);
       expect(s.packetsOut.framesSplit).toBe(3); // 1400 B + 33 B of AEAD still fits 1472
       expect(s.transport.txDatagrams).toBe(s.packetsOut.packets);
+      // a split frame goes in runs of packets: one sendmmsg() each with the native path, packet by packet without
+      if (udpGso === 'auto') expect(s.transport.txRuns).toBeGreaterThanOrEqual(3);
+      else expect(s.transport.txRuns).toBe(0);
       expect(s.transport.txBytes / s.transport.txDatagrams).toBeLessThanOrEqual(1472);
       const r = b.stats().packetsIn;
       expect(r.framesOut).toBe(3);

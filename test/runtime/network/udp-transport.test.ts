@@ -12,7 +12,7 @@ const members = [1, 2, 3].map((nodeId) => ({ nodeId, addr: `127.0.0.${nodeId}`, 
 function options(nodeId: number): TransportOptions {
   return {
     nodeId, transport: 'udpu', bindAddr: `127.0.0.${nodeId}`, port, members, mcast: null,
-    sendBufferBytes: 1 << 20, recvBufferBytes: 1 << 20,
+    sendBufferBytes: 1 << 20, recvBufferBytes: 1 << 20, udpGso: 'off',
   };
 }
 
