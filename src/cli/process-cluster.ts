@@ -213,6 +213,11 @@ export class ProcessCluster {
     return atMs;
   }
 
+  /** the OS process id of a running node (its wrapper's when started through one), or null. */
+  pidOf(nodeId: number): number | null {
+    return this.#children.get(nodeId)?.process.pid ?? null;
+  }
+
   /** SIGSTOP / SIGCONT: the node's process stops being scheduled, or resumes. Answers the time it was sent (epoch ms). */
   signal(nodeId: number, signal: 'SIGSTOP' | 'SIGCONT'): number {
     const child = this.#children.get(nodeId);
