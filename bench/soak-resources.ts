@@ -5,7 +5,8 @@
  * while nodes 2 and 3 suffer a fault every cycle: kill -9 and a restart with
  * the same stateDir, SIGSTOP for half a token timeout, a graceful stop and
  * start. Node 1 is never faulted: its process is sampled every `--sample-s`
- * seconds (rss and threads from /proc/<pid>/status, open descriptors from
+ * seconds (rss and threads from /proc/<pid>/status, the main thread's heap
+ * and external memory from process.memoryUsage(), open descriptors from
  * /proc/<pid>/fd, the node's handles, send queue and deliver backlog from
  * stats()). The last lines compare the first minute with the last: a leak
  * shows as a last-minute median well above the first's.
@@ -38,7 +39,7 @@ const cluster = new ProcessCluster({
   nodeOptions: { netmtu, totem: { tokenMs, tokenCoefficientMs: 0, consensusMs: 1200, joinMs: 50 } },
 });
 
-interface Sample { readonly atS: number; readonly rssMiB: number; readonly threads: number; readonly fds: number; readonly handles: number; readonly queuedBytes: number; readonly backlogBytes: number; readonly delivered: number }
+interface Sample { readonly atS: number; readonly rssMiB: number; readonly heapMiB: number; readonly externalMiB: number; readonly threads: number; readonly fds: number; readonly handles: number; readonly queuedBytes: number; readonly backlogBytes: number; readonly delivered: number }
 
 function procStatus(pid: number, field: string): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
@@ -51,9 +52,12 @@ const samples: Sample[] = [];
 
 async function sample(pid: number): Promise<void> {
   const stats = await cluster.stats(1);
+  const memory = (await cluster.report(1)).memory;
   const s: Sample = {
     atS: seconds(),
     rssMiB: procStatus(pid, 'VmRSS') / 1024,
+    heapMiB: (memory?.heapUsed ?? Number.NaN) / 2 ** 20,
+    externalMiB: (memory?.external ?? Number.NaN) / 2 ** 20,
     threads: procStatus(pid, 'Threads'),
     fds: readdirSync(`/proc/${pid}/fd`).length,
     handles: stats.handles,
@@ -62,7 +66,7 @@ async function sample(pid: number): Promise<void> {
     delivered: stats.protocol.messagesDelivered,
   };
   samples.push(s);
-  console.log(`${s.atS.toFixed(0).padStart(5)} s  rss ${s.rssMiB.toFixed(1)} MiB  threads ${s.threads}  fds ${s.fds}  handles ${s.handles}  `
+  console.log(`${s.atS.toFixed(0).padStart(5)} s  rss ${s.rssMiB.toFixed(1)} MiB  main heap ${s.heapMiB.toFixed(1)} MiB  external ${s.externalMiB.toFixed(1)} MiB  threads ${s.threads}  fds ${s.fds}  handles ${s.handles}  `
     + `send queue ${s.queuedBytes} B  deliver backlog ${s.backlogBytes} B  delivered ${s.delivered}`);
 }
 
@@ -122,6 +126,8 @@ try {
     `${name.padEnd(22)} first minute ${median(first.map((s) => s[key])).toFixed(digits).padStart(9)}   last minute ${median(last.map((s) => s[key])).toFixed(digits).padStart(9)}   max ${Math.max(...samples.map((s) => s[key])).toFixed(digits).padStart(9)}`;
   console.log('# medians (node 1):');
   console.log(row('rss MiB', 'rssMiB', 1));
+  console.log(row('main heap MiB', 'heapMiB', 1));
+  console.log(row('external MiB', 'externalMiB', 1));
   console.log(row('threads', 'threads'));
   console.log(row('open fds', 'fds'));
   console.log(row('handles', 'handles'));

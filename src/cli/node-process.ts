@@ -198,7 +198,7 @@ async function handleRequest(req: Request): Promise<unknown> {
       return null;
     }
     case 'report':
-      return { ...report, sent: sendCounter, lastCounter: { ...report.lastCounter } } satisfies Report;
+      return { ...report, sent: sendCounter, lastCounter: { ...report.lastCounter }, memory: process.memoryUsage() } satisfies Report;
     case 'stats':
       return need(node, 'stats').stats();
     case 'stop':

@@ -56,6 +56,8 @@ export interface Report {
   readonly firstDeliveryMs: number;
   readonly lastDeliveryMs: number;
   readonly confchgs: number;
+  /** the node process's main-thread memory (process.memoryUsage(): heap, external, array buffers; rss is process-wide). */
+  readonly memory?: NodeJS.MemoryUsage;
 }
 
 export type Reply = { readonly id: number; readonly ok: true; readonly value: unknown } | { readonly id: number; readonly ok: false; readonly error: { code: string; message: string } };
