@@ -44,7 +44,12 @@ interface NodeEvents {
 
 export class EvsNode extends EventEmitter<NodeEvents> {
   readonly nodeId: number;
-  readonly options: ResolvedOptions;
+  /**
+   * The options as resolved (defaults filled in, Totem timings derived), the
+   * cluster key left out: `key` is null whatever was given, so logging or
+   * serialising a node never prints the secret.
+   */
+  readonly options: Readonly<Omit<ResolvedOptions, 'key'> & { readonly key: null }>;
   /** where the unicast socket is bound. */
   readonly address: { readonly address: string; readonly port: number };
   readonly #runtime: NodeRuntime;
@@ -58,7 +63,7 @@ export class EvsNode extends EventEmitter<NodeEvents> {
   private constructor(options: ResolvedOptions, runtime: NodeRuntime, members: MembershipWatch) {
     super();
     this.nodeId = options.nodeId;
-    this.options = options;
+    this.options = Object.freeze({ ...options, key: null });
     this.address = runtime.address;
     this.#runtime = runtime;
     this.#members = members;

@@ -101,6 +101,16 @@ describe.each(layoutCases.map((c, i) => ({ ...c, port: portBase + i })))('delive
     await sender.close();
   });
 
+  it("node.options are the resolved options without the cluster key: serialising a node never prints it", () => {
+    const options = nodes[0]!.options;
+    expect(options.key).toBeNull();
+    expect(options.crypto).toBe('aes-256-gcm');
+    const text = JSON.stringify(options);
+    const key = Buffer.from(cluster.key);
+    for (const form of [key.toString('hex'), key.toString('base64'), JSON.stringify(Array.from(key))]) expect(text).not.toContain(form);
+    expect(Object.isFrozen(options)).toBe(true);
+  });
+
   it('payloads of 1 B, 100 B, 1400 B, 64 KiB and 1 MiB (messageBytesMax) arrive byte-identical on every node', async () => {
     expect(nodes[0]!.options.messageBytesMax).toBe(1024 * 1024);
     const sizes = [1, 100, 1400, 64 * 1024, 1024 * 1024];
