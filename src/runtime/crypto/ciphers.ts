@@ -10,11 +10,9 @@
  * `open` never throws on any input: every failure is returned as an
  * `OpenFailure` and counted in `stats.dropped`.
  *
- * Known limitation: the own salt enters the receive cache only when a
- * datagram under it comes back (a self-addressed token), so a datagram this
- * node sent to another node and that is reflected back to it is accepted
- * once. Refusing it needs to know at seal time which datagrams are
- * self-addressed (the network driver does), so it is not fixed here.
+ * A datagram under this cipher's own salt is refused as a 'replay': only a
+ * reflection of one it sealed for another node can carry it (the network
+ * driver hands a self-addressed datagram back without sealing it).
  */
 import { createSecretKey, randomFillSync, type KeyObject } from 'node:crypto';
 import { CryptoError } from '../../errors.ts';
@@ -57,6 +55,9 @@ export class AesGcmCipher implements DatagramCipher {
   private readonly header = createEnvelopeHeader();
   private counterNext = 0;
   private readonly salts: SaltCache<SaltEntry>;
+  /** my salt as the envelope header reads it (two little-endian u32). */
+  private readonly ownSaltLo: number;
+  private readonly ownSaltHi: number;
 
   /** `clusterKey`: the pre-shared key, 32..4096 bytes (copied). */
   constructor(clusterKey: Uint8Array, options: AesGcmCipherOptions = {}) {
@@ -68,6 +69,9 @@ export class AesGcmCipher implements DatagramCipher {
     randomFillSync(this.salt);
     this.saltHex = Buffer.from(this.salt).toString('hex');
     this.sendKey = this.deriveKey(this.salt);
+    const view = Buffer.from(this.salt.buffer, this.salt.byteOffset, saltBytes);
+    this.ownSaltLo = view.readUInt32LE(0);
+    this.ownSaltHi = view.readUInt32LE(4);
   }
 
   seal(plain: Uint8Array, out: Uint8Array, offset: number): number {
@@ -97,6 +101,7 @@ export class AesGcmCipher implements DatagramCipher {
     const header = this.header;
     const malformed = readEnvelope(sealed, header);
     if (malformed !== null) return this.drop(malformed);
+    if (header.saltLo === this.ownSaltLo && header.saltHi === this.ownSaltHi) return this.drop('replay'); // a reflection of my own
     let entry = this.salts.get(header.saltLo, header.saltHi);
     let key: KeyObject;
     if (entry !== undefined) {

@@ -92,6 +92,9 @@ export class CryptoPool implements BatchCipher {
 
   readonly #piscina: Piscina<CryptoTask, CryptoTaskResult>;
   readonly #salt = new Uint8Array(saltBytes);
+  /** #salt as the envelope header reads it (two little-endian u32). */
+  readonly #ownSaltLo: number;
+  readonly #ownSaltHi: number;
   #counterNext = 0;
   readonly #windows: SaltCache<ReplayWindow>;
   readonly #stats = createCryptoStats();
@@ -108,6 +111,9 @@ export class CryptoPool implements BatchCipher {
     this.#windows = new SaltCache(saltsMax);
     randomFillSync(this.#salt);
     this.saltHex = Buffer.from(this.#salt).toString('hex');
+    const view = Buffer.from(this.#salt.buffer, this.#salt.byteOffset, saltBytes);
+    this.#ownSaltLo = view.readUInt32LE(0);
+    this.#ownSaltHi = view.readUInt32LE(4);
     // A thread error with no task in flight (piscina then replaces the thread)
     // is emitted as 'error'; unheard, EventEmitter would throw it and end the
     // process. Errors during a task reject that task's promise instead.
@@ -229,6 +235,10 @@ export class CryptoPool implements BatchCipher {
       saltLo[i] = header.saltLo;
       saltHi[i] = header.saltHi;
       counters[i] = header.counter;
+      if (header.saltLo === this.#ownSaltLo && header.saltHi === this.#ownSaltHi) {
+        verdicts[i] = 'replay'; // a reflection of a datagram this pool sealed (self-addressed ones are never sealed)
+        continue;
+      }
       // Not decrypted if already seen; re-checked when applied (the window may have moved on since).
       const seen = this.#windows.peek(header.saltLo, header.saltHi)?.check(header.counter) ?? null;
       verdicts[i] = seen ?? pendingFresh;

@@ -47,6 +47,8 @@ export interface NetworkDriverStats {
   readonly cryptoThreads: number;
   /** datagrams dropped because the protocol driver's rx ring was full. */
   readonly rxRingFull: number;
+  /** datagrams this node addressed to itself (a ring of one passes its token to itself): handed back in the process, never on the wire. */
+  readonly selfDatagrams: number;
   /** frames cut into packets (sent). */
   readonly packetsOut: PacketizerStats;
   /** packets put together into frames (received), drops by reason. */
@@ -84,6 +86,8 @@ interface OutgoingDatagram {
 export class NetworkDriver {
   /** counted by the owner of the rx ring (split layout). */
   rxRingFull = 0;
+  #selfDatagrams = 0;
+  readonly #nodeId: number;
   readonly #transport: UdpTransport;
   readonly #cipher: DatagramCipher;
   readonly #pool: BatchCipher | null;
@@ -123,6 +127,7 @@ export class NetworkDriver {
     const cryptoThreads = options.threads.cryptoThreads;
     this.#packetizer = new Packetizer(randomInt(1, 0xffffffff), options.netmtu);
     this.#runs = options.udpGso === 'auto';
+    this.#nodeId = options.nodeId;
     const reassemblyMs = Math.max(1, Math.ceil(options.totem.tokenRetransmitMs));
     this.#reassembler = new Reassembler({
       bytesMax: reassemblyBytesMax,
@@ -174,6 +179,17 @@ export class NetworkDriver {
    */
   send(to: number, plain: Uint8Array): void {
     if (this.#closed) return;
+    if (to === this.#nodeId) {
+      // Never sealed nor sent: a datagram under this node's own salt is refused on receipt (a reflected
+      // copy of one it sent elsewhere would otherwise be accepted once), so its own token comes back here,
+      // on a later turn like one from the socket.
+      this.#selfDatagrams++;
+      const copy = plain.slice();
+      setImmediate(() => {
+        if (!this.#closed) this.#onDatagram(copy, to);
+      });
+      return;
+    }
     const token = this.#stamps !== null && isTokenDatagram(plain);
     if (token) this.#stamps!.sending(this.#drainMs === 0 ? stampNow() : this.#drainMs);
     if (this.#pool !== null) {
@@ -220,6 +236,7 @@ export class NetworkDriver {
       crypto: { ...crypto, dropped: { ...crypto.dropped } },
       cryptoThreads: this.#cryptoThreads,
       rxRingFull: this.rxRingFull,
+      selfDatagrams: this.#selfDatagrams,
       packetsOut: { ...this.#packetizer.stats },
       packetsIn: structuredClone(this.#reassembler.stats),
     };

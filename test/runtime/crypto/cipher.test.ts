@@ -153,9 +153,16 @@ describe('round trip', () => {
     expect(aes.stats.sealed).toBe(2);
   });
 
-  it('a cipher opens its own datagrams (multicast loopback)', () => {
+  it('a cipher refuses its own datagrams as replays (only a reflection carries its salt), intact or damaged', () => {
     const cipher = new AesGcmCipher(key);
-    expectOpened(cipher.open(sealed(cipher, new Uint8Array([42]))), [42]);
+    const own = sealed(cipher, new Uint8Array([42]));
+    expect(cipher.open(own)).toBe('replay');
+    const damaged = own.slice();
+    damaged[damaged.length - 1]! ^= 1;
+    expect(cipher.open(damaged)).toBe('replay');
+    expect(cipher.stats.dropped.replay).toBe(2);
+    // another cipher with the same key opens it: the salt, not the key, makes it its own
+    expectOpened(new AesGcmCipher(key).open(own), [42]);
   });
 
   it('datagrams of many senders interleaved', () => {
