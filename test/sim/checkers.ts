@@ -743,10 +743,15 @@ export interface LivenessTimings {
  * Worst case walked through (TOTEM.md §3.3, §3.6, §5.2):
  *  1. A ring broken by the safety phase is noticed at the latest one token
  *     timeout after the heal (tokenMs), or at once by a foreign message.
- *  2. A GATHER round ends within one consensus timeout (consensusMs): either
- *     everyone agrees (JOINs every joinMs) or the silent ones are declared
- *     failed — which can leave survivors of the safety phase in separate rings
- *     with mutually exclusive failed lists.
+ *  2. A GATHER round ends within one consensus timeout: either everyone
+ *     agrees (JOINs every joinMs) or the silent ones are declared failed —
+ *     which can leave survivors of the safety phase in separate rings with
+ *     mutually exclusive failed lists. The consensus timer is armed at
+ *     consensusMs plus a random back-off of up to consensusMs / 4 at every
+ *     GATHER entry (gather.ts `consensusBackoffMs`, docs/DEVIATIONS.md), so the
+ *     round's worst case is consensusMs × 5/4, not consensusMs (the bound was
+ *     written before the back-off existed; seed 3423963613985 of the classic
+ *     swarm converged 86 ms past the old bound, inside this one).
  *  3. Those rings find each other through a foreign MCAST or, when idle,
  *     through MERGE_DETECT: up to hold (the rep holds the token), plus the merge
  *     timer (mergeMs), per attempt.
@@ -755,8 +760,9 @@ export interface LivenessTimings {
  *     nodes × (delay max + a retransmission)).
  * We allow three full rounds (1–4), because a node restarted or a late JOIN
  * can restart a round that was underway:
- *   bound = 3 × (tokenMs + consensusMs + holdMs + 2 × mergeMs + 8 × rotationMs) + 10 × joinMs
- * with rotationMs = nodes × (delayMaxMs + tokenRetransmitMs / 4) — the
+ *   bound = 3 × (tokenMs + consensusMaxMs + holdMs + 2 × mergeMs + 8 × rotationMs) + 10 × joinMs
+ * with consensusMaxMs = consensusMs + ⌊consensusMs / 4⌋ (the longest back-off),
+ * and rotationMs = nodes × (delayMaxMs + tokenRetransmitMs / 4) — the
  * retransmit term covers the odd token re-send a duplicate can cause.
  */
 export function livenessBoundMs(t: LivenessTimings, nodeCount: number, delayMaxMs: number): number {
@@ -766,7 +772,8 @@ export function livenessBoundMs(t: LivenessTimings, nodeCount: number, delayMaxM
   // hop, so the allowance does not shrink with it.
   const retransmitMs = Math.max(t.tokenRetransmitMs, t.tokenMs / 4.2);
   const rotationMs = nodeCount * (delayMaxMs + retransmitMs / 4);
-  const roundMs = t.tokenMs + t.consensusMs + t.holdMs + 2 * t.mergeMs + 8 * rotationMs;
+  const consensusMaxMs = t.consensusMs + Math.floor(t.consensusMs / 4);
+  const roundMs = t.tokenMs + consensusMaxMs + t.holdMs + 2 * t.mergeMs + 8 * rotationMs;
   return Math.ceil(3 * roundMs + 10 * t.joinMs);
 }
 

@@ -449,7 +449,9 @@ describe('checkLiveness', () => {
   it('the liveness bound grows with nodes and timeouts', () => {
     const t = { tokenMs: 200, consensusMs: 240, joinMs: 20, mergeMs: 50, holdMs: 27, tokenRetransmitMs: 47 };
     const b3 = livenessBoundMs(t, 3, 2);
-    expect(b3).toBeGreaterThan(3 * (200 + 240));
+    // three rounds, each with the longest consensus back-off (240 + 60)
+    expect(b3).toBeGreaterThan(3 * (200 + 300));
+    expect(livenessBoundMs({ ...t, consensusMs: 480 }, 3, 2) - b3).toBe(3 * (480 + 120 - 300));
     expect(livenessBoundMs(t, 16, 2)).toBeGreaterThan(b3);
     expect(livenessBoundMs({ ...t, tokenMs: 400 }, 3, 2)).toBeGreaterThan(b3);
   });
