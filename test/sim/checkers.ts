@@ -2,8 +2,12 @@
  * EVS invariant checkers over per-node logs (TOTEM.md §11).
  *
  * `checkSafety` checks invariants 1–15 over a whole log; `checkLiveness`
- * checks 16, 17 and 19 for the liveness phase of a run (stable, fully
- * connected network). Each violation names its invariant number; invariant 0
+ * checks 16–19 for the liveness phase of a run (stable, fully connected
+ * network, or under a steady bounded loss where the profile keeps it): 16
+ * convergence within `livenessBoundMs`, 17 progress within `drainBoundMs`
+ * of the backlog left when traffic stopped, 18 back-pressure clearing within
+ * `drainBoundMs` of the work ahead, 19 idleness. Invariant 20 (one ring held
+ * under steady loss) is measured by the swarm. Each violation names its invariant number; invariant 0
  * is reserved for an aborted run — the core threw, or the simulator saw a
  * livelock or a message storm (reported by the swarm, not here).
  *
@@ -39,14 +43,15 @@ export const invariantNames: Readonly<Record<number, string>> = {
   9: 'delivery in the ordering ring',
   10: 'total order',
   11: 'virtual synchrony',
-  12: 'FIFO per sender',
+  12: 'FIFO per sender (across configurations)',
   13: 'self-delivery',
   14: 'safe delivery',
   15: 'payload integrity (fragmentation)',
   16: 'convergence',
-  17: 'progress',
+  17: 'progress (in time)',
+  18: 'back-pressure clears',
   19: 'idle behaviour',
-  20: 'one ring held under steady loss',
+  20: 'one ring held, and progress in it, under steady loss',
 };
 
 // ---- log structure ---------------------------------------------------------
@@ -604,19 +609,54 @@ function checkVirtualSynchrony(byNode: Map<number, Incarnation[]>, report: Repor
   }
 }
 
-/** Invariant 12: one sender's messages ordered in one ring are delivered in send order. */
-function checkFifo(byNode: Map<number, Incarnation[]>, report: Report): void {
+/**
+ * Invariant 12: FIFO per sender across configurations (docs/DEVIATIONS.md,
+ * "send queues": one queue keeps FIFO per sender across configurations).
+ * Within one incarnation of a receiver, one sender's messages are delivered
+ * in the order it sent them (counters increase), whatever ring ordered them;
+ * and a message of that sender sent between two it delivers may be missing
+ * only when the receiver went through a configuration change between those
+ * two deliveries (it was ordered in a configuration the receiver was not
+ * part of, or lost with its sender's queue). Inside one view, no gap.
+ */
+function checkFifo(byNode: Map<number, Incarnation[]>, sends: Map<string, SendRecord>, report: Report): void {
+  // sender → the counters it sent, ascending
+  const sent = new Map<number, number[]>();
+  for (const r of sends.values()) {
+    const list = sent.get(r.node) ?? [];
+    list.push(r.counter);
+    sent.set(r.node, list);
+  }
+  for (const list of sent.values()) list.sort((a, b) => a - b);
+  /** the lowest counter `sender` sent above `counter`, or Infinity. */
+  const nextSent = (sender: number, counter: number): number => {
+    const list = sent.get(sender) ?? [];
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((list[mid] as number) <= counter) lo = mid + 1;
+      else hi = mid;
+    }
+    return list[lo] ?? Infinity;
+  };
   for (const incs of byNode.values()) {
     for (const inc of incs) {
-      const last = new Map<string, DeliverRecord>();
+      const last = new Map<number, DeliverRecord>();
       for (const r of inc.deliveries) {
         if (r.msgId === null) continue;
-        const key = `${ringKey(r.ringId)}/${r.sender}`;
-        const previous = last.get(key);
-        if (previous !== undefined && !(r.counter > previous.counter)) {
-          report.add(12, inc.node, `${incName(inc)}: ring ${ringKey(r.ringId)}: ${r.msgId} delivered after ${previous.msgId ?? '?'}`);
+        const previous = last.get(r.sender);
+        last.set(r.sender, r);
+        if (previous === undefined) continue;
+        if (!(r.counter > previous.counter)) {
+          report.add(12, inc.node, `${incName(inc)}: ${r.msgId} (ring ${ringKey(r.ringId)}) delivered after ${previous.msgId ?? '?'} (ring ${ringKey(previous.ringId)})`);
+          continue;
         }
-        last.set(key, r);
+        const skipped = nextSent(r.sender, previous.counter);
+        if (skipped < r.counter && inc.periodOf.get(r) === inc.periodOf.get(previous)) {
+          report.add(12, inc.node, `${incName(inc)}: ${r.msgId} delivered after ${previous.msgId ?? '?'} in the same view ` +
+            `(${ringKey(r.ringId)}) without ${r.sender}:${skipped}, sent in between`);
+        }
       }
     }
   }
@@ -719,13 +759,13 @@ export function checkSafety(records: readonly LogRecord[], options: SafetyOption
   checkNoDepartedAfterHole(byNode, report);
   checkTotalOrder(byNode, report);
   checkVirtualSynchrony(byNode, report);
-  checkFifo(byNode, report);
+  checkFifo(byNode, sends, report);
   checkSelfDelivery(byNode, report, settledAt);
   checkSafeDelivery(byNode, report, settledAt, options.formationMs ?? 2000);
   return report.violations;
 }
 
-// ---- liveness: 16, 17, 19 ---------------------------------------------------------
+// ---- liveness: 16–19 ---------------------------------------------------------------
 
 export interface LivenessTimings {
   readonly tokenMs: number;
@@ -737,16 +777,127 @@ export interface LivenessTimings {
 }
 
 /**
+ * One token rotation, worst case on a loss-free network: per hop the link
+ * delay plus a quarter of the retransmit interval as it was calibrated, with
+ * corosync's 4 retransmits (token / 4.2) — the odd token re-send a duplicate
+ * or a late copy can cause. The default of 10 retransmits
+ * (docs/DEVIATIONS.md) shortens the interval but does not slow a hop, so the
+ * allowance does not shrink with it.
+ */
+export function tokenRotationMs(t: LivenessTimings, nodeCount: number, delayMaxMs: number): number {
+  const retransmitMs = Math.max(t.tokenRetransmitMs, t.tokenMs / 4.2);
+  return nodeCount * (delayMaxMs + retransmitMs / 4);
+}
+
+/**
+ * One token rotation while a backlog drains (invariants 17 and 18). The
+ * simulator charges no time for a visit's work, so on a loss-free network a
+ * hop costs at most the link's delay: nodes × delayMaxMs, plus one token
+ * retransmit period per rotation, spare. Under steady loss p on every link a
+ * hop also waits for the token's re-sends: p / (1 − p) of them on average,
+ * one every tokenRetransmitMs; we allow three times the mean. The mean alone
+ * is exceeded about half the time; three times it, summed over the ≥ 4
+ * rotations of any drain (`drainRotations`), is more than 6 standard
+ * deviations above the mean at p = 0.3 with 8 processors (32 hops: mean
+ * 13.7 re-sends, sd 4.4, allowance 41).
+ *
+ *   rotationMs = nodes × (delayMaxMs + 3 × p / (1 − p) × tokenRetransmitMs) + tokenRetransmitMs
+ */
+export function drainRotationMs(t: LivenessTimings, nodeCount: number, delayMaxMs: number, lossProbability = 0): number {
+  const resendsPerHop = lossProbability / (1 - lossProbability);
+  return nodeCount * (delayMaxMs + 3 * resendsPerHop * t.tokenRetransmitMs) + t.tokenRetransmitMs;
+}
+
+/**
+ * Multicasts of one datagram, on average, until each of `receivers` holds it
+ * when every copy is lost independently with probability p:
+ * Σ_{k≥0} P(some receiver lacks it after k copies) = Σ_{k≥0} (1 − (1 − p^k)^receivers).
+ * 1 on a loss-free network; 2.7 at p = 0.3 with 7 receivers. Re-sends take
+ * the same window and maxMessages as new datagrams (token-visit.ts).
+ */
+export function transmissionsPerDatagram(lossProbability: number, receivers: number): number {
+  let sum = 0;
+  for (let k = 0; k < 1000; k++) {
+    const missing = 1 - (1 - lossProbability ** k) ** receivers;
+    sum += missing;
+    if (missing < 1e-12) break;
+  }
+  return sum;
+}
+
+/**
+ * Re-sends after which a datagram still lacks a receiver with probability
+ * below 10⁻⁶ (the smallest r with receivers × p^r < 10⁻⁶); each costs a
+ * rotation (the request stays on the token until a holder re-sends). 0 on a
+ * loss-free network.
+ */
+export function retryRotations(lossProbability: number, receivers: number): number {
+  if (lossProbability <= 0 || receivers <= 0) return 0;
+  return Math.max(0, Math.ceil(Math.log(1e-6 / receivers) / Math.log(lossProbability)));
+}
+
+/** What turns pending traffic into token rotations (invariants 17 and 18). */
+export interface FlowTimings {
+  /** one token rotation while a backlog drains (`drainRotationMs`). */
+  readonly rotationMs: number;
+  readonly holdMs: number;
+  /** datagrams one member may multicast per token visit (≤ windowSize). */
+  readonly maxMessages: number;
+  readonly missCountConst: number;
+  /** `transmissionsPerDatagram` (1 without loss). */
+  readonly transmissionsPerDatagram: number;
+  /** `retryRotations` (0 without loss). */
+  readonly retryRotations: number;
+}
+
+/**
+ * Token rotations that carry `pendingDatagrams` of backlog to every member
+ * and deliver it (invariants 17 and 18):
+ *
+ *   rotations = 2 × ⌈pending × transmissions / maxMessages⌉ + missCountConst + retries + 3
+ *
+ *  - 2 × ⌈pending × transmissions / maxMessages⌉: every datagram is
+ *    multicast `transmissionsPerDatagram` times on average (1 without loss),
+ *    and while any member has a backlog, two
+ *    successive rotations multicast at least maxMessages datagrams between
+ *    them. The token's fcc is the count multicast in the last rotation, and
+ *    the first member with a backlog may send min(maxMessages, windowSize −
+ *    fcc) (token-visit.ts `fccCalculate`): if a rotation carried x, the next
+ *    carries at least min(maxMessages, windowSize − x), so the two carry at
+ *    least min(maxMessages + x, windowSize) ≥ maxMessages (maxMessages ≤
+ *    windowSize). The backlog share only trims a member holding less than its
+ *    share of the ring's backlog while those holding more send theirs.
+ *  - missCountConst + 1 + retries: a datagram some member lacks is asked for
+ *    after it was seen missing on missCountConst visits and re-sent on the
+ *    next; under loss a re-send can be lost again (`retryRotations`).
+ *  - 2: a safe datagram waits until two successive visits' token arus cover
+ *    it (the safe point), the last member delivers on its next visit.
+ */
+export function drainRotations(f: FlowTimings, pendingDatagrams: number): number {
+  return 2 * Math.ceil((pendingDatagrams * f.transmissionsPerDatagram) / f.maxMessages) + f.missCountConst + f.retryRotations + 3;
+}
+
+/** `drainRotations` in ms, plus one token hold (an idle ring's token waits holdMs at its representative). */
+export function drainBoundMs(f: FlowTimings, pendingDatagrams: number): number {
+  return Math.ceil(f.holdMs + f.rotationMs * drainRotations(f, pendingDatagrams));
+}
+
+/**
  * How long after the network is healed (all faults stopped, restarts done)
  * every live node must have installed the final configuration (invariant 16).
  *
  * Worst case walked through (TOTEM.md §3.3, §3.6, §5.2):
  *  1. A ring broken by the safety phase is noticed at the latest one token
  *     timeout after the heal (tokenMs), or at once by a foreign message.
- *  2. A GATHER round ends within one consensus timeout (consensusMs): either
- *     everyone agrees (JOINs every joinMs) or the silent ones are declared
- *     failed — which can leave survivors of the safety phase in separate rings
- *     with mutually exclusive failed lists.
+ *  2. A GATHER round ends within one consensus timeout: either everyone
+ *     agrees (JOINs every joinMs) or the silent ones are declared failed —
+ *     which can leave survivors of the safety phase in separate rings with
+ *     mutually exclusive failed lists. The consensus timer is armed at
+ *     consensusMs plus a random back-off of up to consensusMs / 4 at every
+ *     GATHER entry (gather.ts `consensusBackoffMs`, docs/DEVIATIONS.md), so the
+ *     round's worst case is consensusMs × 5/4, not consensusMs (the bound was
+ *     written before the back-off existed; seed 3423963613985 of the classic
+ *     swarm converged 86 ms past the old bound, inside this one).
  *  3. Those rings find each other through a foreign MCAST or, when idle,
  *     through MERGE_DETECT: up to hold (the rep holds the token), plus the merge
  *     timer (mergeMs), per attempt.
@@ -755,18 +906,14 @@ export interface LivenessTimings {
  *     nodes × (delay max + a retransmission)).
  * We allow three full rounds (1–4), because a node restarted or a late JOIN
  * can restart a round that was underway:
- *   bound = 3 × (tokenMs + consensusMs + holdMs + 2 × mergeMs + 8 × rotationMs) + 10 × joinMs
- * with rotationMs = nodes × (delayMaxMs + tokenRetransmitMs / 4) — the
- * retransmit term covers the odd token re-send a duplicate can cause.
+ *   bound = 3 × (tokenMs + consensusMaxMs + holdMs + 2 × mergeMs + 8 × rotationMs) + 10 × joinMs
+ * with consensusMaxMs = consensusMs + ⌊consensusMs / 4⌋ (the longest back-off),
+ * and rotationMs = `tokenRotationMs` = nodes × (delayMaxMs + tokenRetransmitMs / 4).
  */
 export function livenessBoundMs(t: LivenessTimings, nodeCount: number, delayMaxMs: number): number {
-  // Per hop: the link delay plus a quarter of the retransmit interval as it was
-  // calibrated, with corosync's 4 retransmits (token / 4.2). The default of 10
-  // retransmits (docs/DEVIATIONS.md) shortens the interval but does not slow a
-  // hop, so the allowance does not shrink with it.
-  const retransmitMs = Math.max(t.tokenRetransmitMs, t.tokenMs / 4.2);
-  const rotationMs = nodeCount * (delayMaxMs + retransmitMs / 4);
-  const roundMs = t.tokenMs + t.consensusMs + t.holdMs + 2 * t.mergeMs + 8 * rotationMs;
+  const rotationMs = tokenRotationMs(t, nodeCount, delayMaxMs);
+  const consensusMaxMs = t.consensusMs + Math.floor(t.consensusMs / 4);
+  const roundMs = t.tokenMs + consensusMaxMs + t.holdMs + 2 * t.mergeMs + 8 * rotationMs;
   return Math.ceil(3 * roundMs + 10 * t.joinMs);
 }
 
@@ -782,6 +929,19 @@ export interface LivenessInput {
   readonly end: number;
   /** ORF tokens that arrived during [idleFrom, end] (19: the token still circulates). */
   readonly tokensDuringIdle?: number;
+  /**
+   * Time bounds on progress (17) and back-pressure (18), from the pending
+   * traffic: without it, 17 only checks that everything arrives, and 18 is
+   * not checked.
+   */
+  readonly flow?: FlowInput;
+}
+
+export interface FlowInput extends FlowTimings {
+  /** the last submission of the run: from here on the backlog only drains (17). */
+  readonly trafficStoppedAt: number;
+  /** upper bound on the datagrams a message of `size` bytes takes (fragments, headers). */
+  readonly datagramsOf: (size: number) => number;
 }
 
 /** The last incarnation of each live node, or a violation when it is not running. */
@@ -834,25 +994,181 @@ function checkConvergence(incs: Map<number, Incarnation>, input: LivenessInput, 
 /**
  * Invariant 17: every message a live node sent after it installed the final
  * configuration, and every message anyone delivered in the final ring, is
- * delivered by every live node.
+ * delivered by every live node; with `flow`, in time: by the time traffic
+ * stopped plus `drainBoundMs` of what was still pending then.
  */
-function checkProgress(incs: Map<number, Incarnation>, finalRing: RingId | null, report: Report): void {
+function checkProgress(incs: Map<number, Incarnation>, finalRing: RingId | null, input: LivenessInput, report: Report): void {
   if (finalRing === null) return;
-  const must = new Set<string>();
+  const work = finalRingWork(incs, finalRing);
+  for (const [node, inc] of incs) {
+    const delivered = new Set<string>();
+    for (const r of inc.records) if (r.kind === 'deliver' && r.msgId !== null) delivered.add(r.msgId);
+    const missing = [...work.messages.keys()].filter((id) => !delivered.has(id));
+    if (missing.length > 0) report.add(17, node, `n${node} never delivered ${missing.length} message(s) of the final ring ${ringKey(finalRing)}: ${sample(missing)}`);
+  }
+  const flow = input.flow;
+  if (flow === undefined) return;
+  const stop = flow.trafficStoppedAt;
+  const pending = work.pendingDatagrams(stop, flow.datagramsOf);
+  const deadline = stop + drainBoundMs(flow, pending);
+  const late = [...work.messages.values()].filter((m) => m.lastDeliveredAt > deadline);
+  if (late.length > 0) {
+    const worst = late.reduce((a, b) => (b.lastDeliveredAt > a.lastDeliveredAt ? b : a));
+    report.add(17, worst.send?.node ?? 0, `${late.length} message(s) of the final ring ${ringKey(finalRing)} delivered everywhere only after ` +
+      `${deadline.toFixed(1)} (traffic stopped at ${stop.toFixed(1)} with ${pending} datagram(s) pending: ` +
+      `${drainRotations(flow, pending)} rotations of ${flow.rotationMs.toFixed(1)} ms + hold ${flow.holdMs} ms); ` +
+      `last: ${worst.id} at ${worst.lastDeliveredAt.toFixed(1)}: ${sample(late.map((m) => m.id))}`);
+  }
+}
+
+interface FinalMessage {
+  readonly id: string;
+  /** the SEND record (null for a message only seen delivered). */
+  readonly send: SendRecord | null;
+  /** when the last live node delivered it (Infinity when some never did). */
+  lastDeliveredAt: number;
+}
+
+/**
+ * The final ring's work: what invariant 17 requires every live node to
+ * deliver, with when each message was sent and delivered everywhere.
+ */
+function finalRingWork(incs: Map<number, Incarnation>, finalRing: RingId): {
+  messages: Map<string, FinalMessage>;
+  /** datagrams of messages sent at or before `at` and not yet delivered everywhere at `at` (added: sent in (at, until]). */
+  pendingDatagrams: (at: number, datagramsOf: (size: number) => number, until?: number) => number;
+} {
+  const sendOf = new Map<string, SendRecord>();
+  const messages = new Map<string, FinalMessage>();
+  for (const inc of incs.values()) for (const r of inc.records) if (r.kind === 'send') sendOf.set(r.msgId, r);
   for (const inc of incs.values()) {
     const conf = lastConf(inc);
     if (conf === null) continue;
     for (const r of inc.records) {
-      if (r.kind === 'send' && r.index > conf.index) must.add(r.msgId);
-      if (r.kind === 'deliver' && r.msgId !== null && sameRing(r.ringId, finalRing)) must.add(r.msgId);
+      const id = r.kind === 'send' && r.index > conf.index ? r.msgId
+        : r.kind === 'deliver' && r.msgId !== null && sameRing(r.ringId, finalRing) ? r.msgId : null;
+      if (id !== null && !messages.has(id)) messages.set(id, { id, send: sendOf.get(id) ?? null, lastDeliveredAt: 0 });
     }
   }
-  for (const [node, inc] of incs) {
-    const delivered = new Set<string>();
-    for (const r of inc.records) if (r.kind === 'deliver' && r.msgId !== null) delivered.add(r.msgId);
-    const missing = [...must].filter((id) => !delivered.has(id));
-    if (missing.length > 0) report.add(17, node, `n${node} never delivered ${missing.length} message(s) of the final ring ${ringKey(finalRing)}: ${sample(missing)}`);
+  for (const inc of incs.values()) {
+    const at = new Map<string, number>();
+    for (const d of inc.deliveries) if (d.msgId !== null) at.set(d.msgId, d.at);
+    for (const m of messages.values()) m.lastDeliveredAt = Math.max(m.lastDeliveredAt, at.get(m.id) ?? Infinity);
   }
+  const pendingDatagrams = (at: number, datagramsOf: (size: number) => number, until = at): number => {
+    let sum = 0;
+    for (const m of messages.values()) {
+      if (m.send === null || m.send.at > until) continue;
+      if (m.send.at > at || m.lastDeliveredAt > at) sum += datagramsOf(m.send.size);
+    }
+    return sum;
+  };
+  return { messages, pendingDatagrams };
+}
+
+/**
+ * Invariant 18: back-pressure clears. A live node whose submissions are
+ * refused (BLOCKED: its send queue is full) after it installed the final
+ * configuration is accepting again within `drainBoundMs` of the work that
+ * could be ahead of it: what was pending when the refusals began (or when it
+ * installed, if later), plus everything sent ring-wide since. Judged up to
+ * the end of traffic (after that nobody submits).
+ */
+function checkBackPressure(incs: Map<number, Incarnation>, finalRing: RingId | null, flow: FlowInput, report: Report): void {
+  if (finalRing === null) return;
+  const work = finalRingWork(incs, finalRing);
+  for (const [node, inc] of incs) {
+    const conf = lastConf(inc);
+    if (conf === null) continue;
+    let streakFrom: number | null = null;
+    for (const r of inc.records) {
+      if (r.kind === 'send') streakFrom = null;
+      if (r.kind !== 'blocked' || r.index < conf.index) continue;
+      streakFrom ??= Math.max(r.at, conf.at);
+      const pending = work.pendingDatagrams(streakFrom, flow.datagramsOf, r.at);
+      const deadline = streakFrom + drainBoundMs(flow, pending);
+      if (r.at > deadline) {
+        report.add(18, node, `n${node} still blocked at ${r.at.toFixed(1)}, blocked since ${streakFrom.toFixed(1)} in the final ring ${ringKey(finalRing)} ` +
+          `(bound ${deadline.toFixed(1)}: ${pending} datagram(s) pending or sent since, ${drainRotations(flow, pending)} rotations of ${flow.rotationMs.toFixed(1)} ms + hold ${flow.holdMs} ms)`);
+        break;
+      }
+    }
+  }
+}
+
+export interface SteadyProgressInput {
+  /** intervals [from, to] in which every running node was OPERATIONAL in one ring of all of them. */
+  readonly held: readonly (readonly [number, number])[];
+  /** the steady loss's flow parameters (`trafficStoppedAt` is not used). */
+  readonly flow: FlowInput;
+}
+
+/**
+ * Invariant 20, progress half: under steady bounded loss, while one ring of
+ * every running node holds, each message sent in it is delivered by every
+ * member of that ring within `drainBoundMs` of the work that can be ahead of
+ * it: the datagrams pending when it was sent (its own included) plus those
+ * sent ring-wide until its deadline (a fixed point: the deadline grows with
+ * the arrivals it lets in). A message whose deadline falls after the ring
+ * stopped holding is not judged here (a change explains it; the liveness
+ * phase judges what is left).
+ */
+export function checkSteadyProgress(records: readonly LogRecord[], input: SteadyProgressInput, options: { perInvariantMax?: number } = {}): Violation[] {
+  const report = new Report(options.perInvariantMax ?? 20);
+  const byNode = splitIncarnations(records);
+  // the ring each send went into (the sender's last REGULAR before it) and when its members all delivered it
+  interface Sent { readonly send: SendRecord; readonly ring: ConfRecord; readonly datagrams: number; doneAt: number; missing: number[] }
+  const sent: Sent[] = [];
+  const deliveredAt = new Map<string, Map<number, number>>();
+  for (const incs of byNode.values()) {
+    for (const inc of incs) {
+      let ring: ConfRecord | null = null;
+      for (const r of inc.records) {
+        if (r.kind === 'conf' && r.type === 'regular') ring = r;
+        if (r.kind === 'conf' && r.type === 'transitional') ring = null;
+        if (r.kind === 'send' && ring !== null) sent.push({ send: r, ring, datagrams: input.flow.datagramsOf(r.size), doneAt: 0, missing: [] });
+        if (r.kind === 'deliver' && r.msgId !== null) {
+          const at = deliveredAt.get(r.msgId) ?? new Map<number, number>();
+          if (!at.has(inc.node)) at.set(inc.node, r.at);
+          deliveredAt.set(r.msgId, at);
+        }
+      }
+    }
+  }
+  for (const m of sent) {
+    const at = deliveredAt.get(m.send.msgId);
+    for (const q of m.ring.members) {
+      const t = at?.get(q);
+      if (t === undefined) m.missing.push(q);
+      m.doneAt = Math.max(m.doneAt, t ?? Infinity);
+    }
+  }
+  sent.sort((a, b) => a.send.at - b.send.at);
+  // the held intervals are sampled: a configuration change anywhere also ends the judgement
+  const confTimes = records.filter((r) => r.kind === 'conf').map((r) => r.at).sort((a, b) => a - b);
+  const heldUntil = (t: number): number => {
+    const nextConf = confTimes.find((c) => c > t) ?? Infinity;
+    for (const [from, to] of input.held) if (from <= t && t <= to) return Math.min(to, nextConf);
+    return -Infinity;
+  };
+  for (const m of sent) {
+    const ts = m.send.at;
+    const until = heldUntil(ts);
+    if (until < ts) continue;
+    const pending = sent.reduce((sum, x) => (x.send.at <= ts && x.doneAt > ts ? sum + x.datagrams : sum), 0);
+    let deadline = ts + drainBoundMs(input.flow, pending);
+    for (let i = 0; i < 50; i++) {
+      const ahead = pending + sent.reduce((sum, x) => (x.send.at > ts && x.send.at <= deadline ? sum + x.datagrams : sum), 0);
+      const next = ts + drainBoundMs(input.flow, ahead);
+      if (next === deadline) break;
+      deadline = next;
+    }
+    if (deadline > until || m.doneAt <= deadline) continue;
+    report.add(20, m.send.node, `${m.send.msgId} sent at ${ts.toFixed(1)} in ${ringKey(m.ring.ringId)}, which held until ${until.toFixed(1)}, ` +
+      `${m.missing.length > 0 ? `never delivered by n${m.missing.join(',n')}` : `delivered by all its members only at ${m.doneAt.toFixed(1)}`} ` +
+      `(bound ${deadline.toFixed(1)}: ${pending} datagram(s) pending at the send)`);
+  }
+  return report.violations;
 }
 
 /** Invariant 19: an idle ring stays put and its token keeps circulating. */
@@ -869,7 +1185,7 @@ function checkIdle(incs: Map<number, Incarnation>, input: LivenessInput, report:
   }
 }
 
-/** Invariants 16, 17 and 19 for the liveness phase. */
+/** Invariants 16, 17, 18 and 19 for the liveness phase. */
 export function checkLiveness(records: readonly LogRecord[], input: LivenessInput, options: { perInvariantMax?: number } = {}): Violation[] {
   const report = new Report(options.perInvariantMax ?? 20);
   const byNode = splitIncarnations(records);
@@ -877,7 +1193,10 @@ export function checkLiveness(records: readonly LogRecord[], input: LivenessInpu
   const before = report.total;
   const finalConf = checkConvergence(incs, input, report);
   // Progress is judged in the final configuration: only once there is one.
-  if (report.total === before) checkProgress(incs, finalConf?.ringId ?? null, report);
+  if (report.total === before) {
+    checkProgress(incs, finalConf?.ringId ?? null, input, report);
+    if (input.flow !== undefined) checkBackPressure(incs, finalConf?.ringId ?? null, input.flow, report);
+  }
   checkIdle(incs, input, report);
   return report.violations;
 }

@@ -330,13 +330,15 @@ export class Cluster {
 
   /**
    * The application on `id` submits one message. Logs SEND when accepted and
-   * the payload is a simulator payload (app.ts).
+   * the payload is a simulator payload (app.ts), BLOCKED when the core's
+   * queue is full (not when the process is paused).
    */
   submit(id: number, payload: Uint8Array, guarantee: Guarantee, groups: readonly Uint8Array[] = [simGroup]): SubmitOutcome {
     const node = this.node(id);
     if (node.core === null) return 'down';
     if (node.pausedAt !== null) return 'try-again';
     const result = this.drive(node, (core) => core.submit(this.now, groups, payload, guarantee));
+    if (result === 'try-again') this.log.append(id, this.now, { kind: 'blocked', size: payload.length });
     if (result === 'ok') {
       const info = readPayload(payload);
       if (info !== null) {

@@ -60,10 +60,16 @@ export interface ConfRecord extends RecordBase {
 }
 /** The membership state of the processor changed (observed after a handler). */
 export interface StateRecord extends RecordBase { readonly kind: 'state'; readonly state: string; readonly ringId: RingId }
+/**
+ * The application's submit returned 'try-again': the core's send queue is
+ * full (back-pressure). Not logged for a paused process (its application is
+ * not running either).
+ */
+export interface BlockedRecord extends RecordBase { readonly kind: 'blocked'; readonly size: number }
 export interface CrashRecord extends RecordBase { readonly kind: 'crash' }
 export interface LeaveRecord extends RecordBase { readonly kind: 'leave' }
 
-export type LogRecord = StartRecord | SendRecord | DeliverRecord | ConfRecord | StateRecord | CrashRecord | LeaveRecord;
+export type LogRecord = StartRecord | SendRecord | BlockedRecord | DeliverRecord | ConfRecord | StateRecord | CrashRecord | LeaveRecord;
 
 /** Fields the caller supplies; the log adds index, time and incarnation. */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -87,6 +93,7 @@ export function formatRecord(r: LogRecord): string {
   switch (r.kind) {
     case 'start': return `${head} START ringSeqLoaded=${r.ringSeqLoaded}`;
     case 'send': return `${head} SEND ${r.msgId} size=${r.size} ${r.guarantee === 1 ? 'safe' : 'agreed'}`;
+    case 'blocked': return `${head} BLOCKED size=${r.size}`;
     case 'deliver':
       return `${head} DELIVER ${r.msgId ?? '?'} from=${r.sender} ring=${ringKey(r.ringId)} seq=${r.seq} size=${r.size} ` +
         `${r.guarantee === 1 ? 'safe' : 'agreed'}${r.bytesOk ? '' : ' BYTES-BAD'}`;
@@ -192,6 +199,10 @@ export class LogBuilder {
     return this.push(node, {
       kind: 'send', msgId: msgIdOf(node, counter), counter, size: options.size ?? 12, guarantee: options.guarantee ?? 0,
     });
+  }
+
+  blocked(node: number, size = 12): this {
+    return this.push(node, { kind: 'blocked', size });
   }
 
   deliver(node: number, sender: number, counter: number, ringId: RingId, seq: number,

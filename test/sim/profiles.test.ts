@@ -3,7 +3,9 @@
  * more): a handful of fixed seeds of each, with the default Totem knobs.
  *  - loss30: 8 processors, 30% loss and 5% duplication on every link for the
  *    whole run: the ring forms and holds (invariant 20) and the checkers
- *    judge convergence, progress and idleness under that loss.
+ *    judge convergence, progress and back-pressure in time (17, 18: the drain
+ *    bound with the lossy token rotation and the re-sends 30% loss costs) and
+ *    idleness under that loss.
  *  - storm: 7 processors crashing and restarting every ~30 ms, then healed:
  *    they converge within the liveness bound (invariant 16).
  * Besides seeds 1..TOTEM_PROFILE_SEEDS (default 2), the seeds that failed

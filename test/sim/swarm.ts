@@ -12,14 +12,20 @@
  *    crashed nodes are restarted (all of them, or a random subset); traffic
  *    continues or pauses until convergence, then runs a little more, then
  *    stops; the ring then has to stay put while idle.
- * Afterwards the checkers run: invariants 1–15 over the whole log, 16/17/19
- * over the liveness phase. A core that throws is reported as invariant 0.
+ * Afterwards the checkers run: invariants 1–15 over the whole log, 16–19
+ * over the liveness phase (17 and 18 with time bounds from the backlog, the
+ * Totem knobs and the link: `flowInput`). A core that throws is reported as
+ * invariant 0.
  */
 import { type Ordering, type TotemTimings } from '../../src/protocol/config.ts';
+import { fragmentRecordHeaderBytes } from '../../src/groups/format.ts';
 import { MessageType } from '../../src/wire/messages.ts';
 import { AppModel, type TrafficOptions } from './app.ts';
-import { checkLiveness, checkSafety, livenessBoundMs, type Violation } from './checkers.ts';
-import { Cluster, NodeError, SimBudgetError, simTimings } from './cluster.ts';
+import {
+  checkLiveness, checkSafety, checkSteadyProgress, drainRotationMs, livenessBoundMs, retryRotations, transmissionsPerDatagram,
+  type FlowInput, type Violation,
+} from './checkers.ts';
+import { Cluster, NodeError, SimBudgetError, simGroup, simTimings } from './cluster.ts';
 import type { LinkOptions } from './network.ts';
 import { Prng } from './prng.ts';
 
@@ -106,7 +112,8 @@ const noFaults: Record<FaultKind, number> = {
  * the seed still decides the traffic, the delays and when faults happen.
  *  - loss30: 8 processors, 30% loss and 5% duplication on every link for the
  *    whole run; the ring must form and hold (invariant 20) and the checkers
- *    judge liveness under that loss.
+ *    judge liveness under that loss: convergence, progress and back-pressure
+ *    in time (17, 18 with the lossy rotation and re-sends of `flowInput`).
  *  - storm: 7 processors crashing every ~30 ms (each restarting within 30
  *    ms) while partitions come and go, then healed; they must
  *    converge within the bound.
@@ -357,6 +364,30 @@ const drainTokens = 2;
 /** Then the idle period (invariant 19): this many token timeouts without any membership change. */
 const idleTokens = 5;
 
+/**
+ * The liveness phase's flow parameters (invariants 17 and 18): on a
+ * loss-free network, or under the steady loss the liveness phase keeps.
+ */
+function flowInput(cluster: Cluster, options: SwarmOptions, trafficStoppedAt: number): FlowInput {
+  const config = cluster.config(1);
+  const delayMaxMs = options.link.delayMinMs + options.link.delayJitterMs;
+  const loss = options.steady === undefined ? 0 : options.link.lossProbability;
+  const receivers = options.nodeCount - 1;
+  // a message: group header (count, name length, name) + its bytes, cut into fragments each with a record header
+  const groupHeaderBytes = 2 + simGroup.length;
+  const fragmentBytes = cluster.datagramPayloadBytes - fragmentRecordHeaderBytes;
+  return {
+    rotationMs: drainRotationMs(config, options.nodeCount, delayMaxMs, loss),
+    holdMs: config.holdMs,
+    maxMessages: config.maxMessages,
+    missCountConst: config.missCountConst,
+    transmissionsPerDatagram: transmissionsPerDatagram(loss, receivers),
+    retryRotations: retryRotations(loss, receivers),
+    trafficStoppedAt,
+    datagramsOf: (size) => Math.max(1, Math.ceil((size + groupHeaderBytes) / fragmentBytes)),
+  };
+}
+
 /** One complete run: safety phase, liveness phase, checkers. */
 export function runSwarm(seed: number, overrides: SwarmOverrides = {}): SwarmResult {
   const root = new Prng(seed);
@@ -381,6 +412,7 @@ export function runSwarm(seed: number, overrides: SwarmOverrides = {}): SwarmRes
   let live: number[] = [];
   let heldMs = 0;
   let judgedMs = 0;
+  const held: [number, number][] = [];
   try {
     // Nodes boot within the first token timeout, in random order.
     for (const id of cluster.ids) {
@@ -402,7 +434,13 @@ export function runSwarm(seed: number, overrides: SwarmOverrides = {}): SwarmRes
     const sample = (): void => {
       if (cluster.now >= judgeFrom) {
         judgedMs += sampleMs;
-        if (cluster.converged(cluster.up())) heldMs += sampleMs;
+        if (cluster.converged(cluster.up())) {
+          heldMs += sampleMs;
+          // consecutive samples that held make one interval (invariant 20's progress half)
+          const last = held.at(-1);
+          if (last !== undefined && cluster.now - last[1] <= sampleMs + 1e-6) last[1] = cluster.now;
+          else held.push([cluster.now, cluster.now]);
+        }
       }
       if (cluster.now + sampleMs < options.safetyMs) cluster.after(sampleMs, sample);
     };
@@ -423,6 +461,7 @@ export function runSwarm(seed: number, overrides: SwarmOverrides = {}): SwarmRes
     traffic.on = true;
     cluster.runFor(options.trafficAfterMs);
     traffic.on = false;
+    const trafficStoppedAt = cluster.now;
     // drain: every live node's send queue empties, then a few rotations for the last safe deliveries
     // An overloaded run (traffic above what the window lets through per
     // rotation) ends with long queues; draining them is progress, not a fault.
@@ -440,7 +479,9 @@ export function runSwarm(seed: number, overrides: SwarmOverrides = {}): SwarmRes
     cluster.runFor(idleTokens * config.tokenMs);
     const tokensDuringIdle = (cluster.network.stats.arrivalsByType[MessageType.OrfToken] ?? 0) - tokensBefore;
     violations.push(...checkSafety(cluster.log.records));
-    violations.push(...checkLiveness(cluster.log.records, { live, healedAt, boundMs, idleFrom, end: cluster.now, tokensDuringIdle }));
+    const flow = flowInput(cluster, options, trafficStoppedAt);
+    violations.push(...checkLiveness(cluster.log.records, { live, healedAt, boundMs, idleFrom, end: cluster.now, tokensDuringIdle, flow }));
+    if (options.steady !== undefined) violations.push(...checkSteadyProgress(cluster.log.records, { held, flow }));
     if (options.steady !== undefined && judgedMs > 0 && heldMs < options.steady.heldFractionMin * judgedMs) {
       violations.push({
         invariant: 20, node: 0,

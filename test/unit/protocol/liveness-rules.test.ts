@@ -5,12 +5,15 @@
  *    silence;
  *  - a JOIN that shows a member of the ring being formed will refuse the
  *    commit token ends COMMIT at once (commit.ts `joinRejectsFormation`);
- *  - the consensus back-off draws from the randomness passed in.
+ *  - the consensus back-off draws from the randomness passed in;
+ *  - RECOVERY re-sends each old message once, from a member whose aru covers
+ *    it, in turn (recovery.ts `recoverySender`).
  */
 import { describe, expect, it } from 'vitest';
 import { deriveTotemConfig } from '../../../src/protocol/config.ts';
 import { Processor } from '../../../src/protocol/processor.ts';
 import { toAll, type DatagramSource } from '../../../src/protocol/ready.ts';
+import { recoverySender } from '../../../src/protocol/recovery.ts';
 import { MessageType, type Join, type Message } from '../../../src/wire/messages.ts';
 
 const idle: DatagramSource = { backlog: () => 0, next: () => null, restart: () => {} };
@@ -114,5 +117,33 @@ describe('consensus back-off', () => {
     });
     expect(deadlines[0]).toBe(1 + timings.consensusMs);
     expect(deadlines[1]).toBe(1 + timings.consensusMs + Math.floor(0.999 * timings.consensusMs / 4));
+  });
+});
+
+describe('RECOVERY re-sends each old message once', () => {
+  // three transitional members: 2 far behind (aru 10), 5 at 40, 7 at 30
+  const arus = [{ id: 2, aru: 10 }, { id: 5, aru: 40 }, { id: 7, aru: 30 }];
+
+  it('a seq some aru covers has exactly one sender, a member that holds it, taken in turn', () => {
+    const counts = new Map<number, number>();
+    for (let seq = 11; seq <= 40; seq++) {
+      const sender = recoverySender(arus, 10, seq);
+      expect(sender).not.toBeNull();
+      const aru = arus.find((a) => a.id === sender)?.aru ?? -1;
+      expect(seq).toBeLessThanOrEqual(aru);
+      counts.set(sender as number, (counts.get(sender as number) ?? 0) + 1);
+    }
+    // 11..30 alternate between 5 and 7, 31..40 only 5 holds for sure
+    expect(counts).toEqual(new Map([[5, 20], [7, 10]]));
+  });
+
+  it('a seq above every aru has no designated sender (every holder re-sends it)', () => {
+    expect(recoverySender(arus, 10, 41)).toBeNull();
+  });
+
+  it('works across the u32 wrap', () => {
+    const wrapped = [{ id: 1, aru: 0xffff_fffe }, { id: 3, aru: 5 }];
+    expect(recoverySender(wrapped, 0xffff_fffe, 0xffff_ffff)).toBe(3);
+    expect(recoverySender(wrapped, 0xffff_fffe, 6)).toBeNull();
   });
 });
