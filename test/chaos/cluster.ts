@@ -35,6 +35,10 @@ export interface ChaosOptions {
   /** payloads per second per node. */
   readonly rateHz?: number;
   readonly print?: (line: string) => void;
+  /** when set, every node's stderr (its --debug protocol log) is kept there, one file per node incarnation. */
+  readonly nodeLogDir?: string;
+  /** more `evs node` flags for every node (e.g. ['--layout', 'split']). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /**
@@ -119,10 +123,12 @@ export class ChaosCluster {
       const args = [
         '--node-id', String(id), '--members', members, '--key-file', keyFile, '--state-dir', join(this.dir, `state${id}`),
         ...transport, '--groups', 'chaos', '--token-ms', String(this.options.tokenMs), '--token-coefficient-ms', '0',
+        ...(this.options.nodeArgs ?? []),
       ];
       // two senders of safe messages, three of agreed ones: both guarantees in one ring
       const guarantee = id % 2 === 0 ? 'safe' : 'agreed';
-      this.nodes.set(id, new ChaosNode({ id, ns: this.net.hostNs(id), stateDir: join(this.dir, `state${id}`), args, guarantee }, this.raw,
+      const stderrPrefix = this.options.nodeLogDir === undefined ? {} : { stderrPrefix: join(this.options.nodeLogDir, `n${id}`) };
+      this.nodes.set(id, new ChaosNode({ id, ns: this.net.hostNs(id), stateDir: join(this.dir, `state${id}`), args, guarantee, ...stderrPrefix }, this.raw,
         (s) => this.#onState(s)));
     }
     for (const id of this.ids) this.links.isolate(id);

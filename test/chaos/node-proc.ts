@@ -11,16 +11,18 @@
  * up, the pipes close and the nodes stop by themselves.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { evsArgs } from '../../src/cli/commands/node-child.ts';
+import { epochMs } from '../../src/cli/epoch-clock.ts';
 import { payloadLine } from './payload.ts';
 import { parseNodeLine, type GuaranteeName, type RawRecord } from './real-log.ts';
 
 const blockHook = fileURLToPath(new URL('./block-main.mjs', import.meta.url));
 
-export const nowMs = (): number => performance.timeOrigin + performance.now();
+/** the harness's clock: the one `evs node --json` stamps its lines with (epoch-clock.ts). */
+export const nowMs = epochMs;
 
 export interface NodeSpec {
   readonly id: number;
@@ -29,6 +31,8 @@ export interface NodeSpec {
   /** flags after `evs node` (members, transport, key, totem...). */
   readonly args: readonly string[];
   readonly guarantee: GuaranteeName;
+  /** when set, every stderr line of each incarnation is kept in `<stderrPrefix>.<incarnation>.log`, stamped with the harness clock. */
+  readonly stderrPrefix?: string;
 }
 
 /** a protocol state line of --debug: "[evs 3] entering RECOVERY state (ring 1/8, trans 1 2)." */
@@ -103,8 +107,11 @@ export class ChaosNode {
       joined = resolve;
     });
     const err = createInterface({ input: child.stderr as NodeJS.ReadableStream, crlfDelay: Infinity });
+    const file: WriteStream | null = this.spec.stderrPrefix === undefined ? null : createWriteStream(`${this.spec.stderrPrefix}.${incarnation}.log`);
+    err.once('close', () => file?.end());
     err.on('line', (text) => {
       this.#keep(text);
+      file?.write(`${nowMs().toFixed(1)} ${text}\n`);
       const s = stateLine.exec(text);
       if (s !== null) {
         this.state = (s[1] ?? '').toLowerCase();

@@ -7,8 +7,8 @@
  *    change and per delivery, stamped with its own clock (`atMs`);
  *  * the harness: when it started the process, wrote a payload line to its
  *    stdin (a send), killed it (crash) or asked it to stop (leave).
- * `toCheckerRecords` merges them by time — both use performance.timeOrigin +
- * performance.now(), one clock per machine; a node's own lines are increasing
+ * `toCheckerRecords` merges them by time — both use src/cli/epoch-clock.ts,
+ * one clock per machine; a node's own lines are increasing
  * in it, so their order survives the merge — and turns them into the
  * checker's LogRecord form.
  *
@@ -37,7 +37,7 @@ export type GuaranteeName = 'agreed' | 'safe';
 interface RawBase {
   readonly node: number;
   readonly incarnation: number;
-  /** ms on the machine's clock (performance.timeOrigin + performance.now()). */
+  /** ms on the machine's clock (src/cli/epoch-clock.ts). */
   readonly at: number;
 }
 

@@ -10,9 +10,14 @@
  * reason printed. Everything is removed in afterAll, also after a failure,
  * and on SIGINT/SIGTERM (cleanup.ts).
  *
+ * EVS_CHAOS_LOG_DIR=<dir> keeps each cluster's raw log and every node's
+ * stderr (its --debug protocol log) under <dir>/<transport>/ for a diagnosis.
+ *
  * Token 500 ms, coefficient 0: the liveness bound is then ~11 s, a scenario
  * takes 5–10 s, the whole file ~2 minutes on two cores.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkSafety } from '../sim/checkers.ts';
 import { Prng } from '../sim/prng.ts';
@@ -28,6 +33,7 @@ if (skipReason !== null) console.warn(`test/chaos/scenarios.test.ts skipped: ${s
 else sweepStale();
 
 const tokenMs = 500;
+const logDir = process.env.EVS_CHAOS_LOG_DIR;
 const scenarioTimeoutMs = 90_000;
 
 const plan: Record<Transport, readonly string[]> = {
@@ -68,7 +74,9 @@ for (const transport of ['udpu', 'udp'] as const) {
     const print = (line: string): void => console.log(`[chaos ${transport}] ${line}`);
 
     beforeAll(async () => {
-      c = new ChaosCluster({ transport, tokenMs, print });
+      const nodeLogDir = logDir === undefined ? undefined : join(logDir, transport);
+      if (nodeLogDir !== undefined) mkdirSync(nodeLogDir, { recursive: true });
+      c = new ChaosCluster({ transport, tokenMs, print, ...(nodeLogDir !== undefined ? { nodeLogDir } : {}) });
       runner = new ScenarioRunner(c, new Prng(transport === 'udpu' ? 1 : 2), print, true);
       const t0 = performance.now();
       await c.start();
@@ -78,6 +86,7 @@ for (const transport of ['udpu', 'udp'] as const) {
     }, 120_000);
 
     afterAll(async () => {
+      if (logDir !== undefined && c !== null) writeFileSync(join(logDir, transport, 'raw.jsonl'), c.raw.map((r) => JSON.stringify(r)).join('\n') + '\n');
       const left = await c?.teardown();
       expect(left).toEqual([]);
     }, 30_000);
