@@ -49,8 +49,6 @@ export class ChaosNode {
   incarnation = 0;
   /** the harness's counter for this node's payloads, over all incarnations. */
   counter = 0;
-  /** the counter of the last payload written to the current incarnation (0: none yet). */
-  lastSent = 0;
   #child: ChildProcess | null = null;
   #exited: Promise<string> = Promise.resolve('not started');
   #paused = false;
@@ -84,7 +82,6 @@ export class ChaosNode {
   start(timeoutMs: number): Promise<void> {
     if (this.#child !== null) throw new Error(`node ${this.id} is already running`);
     this.incarnation += 1;
-    this.lastSent = 0;
     const incarnation = this.incarnation;
     const blockFile = `${this.spec.stateDir}.block-ms`;
     const child = spawn('ip', ['netns', 'exec', this.spec.ns, process.execPath, '--import', blockHook, ...evsArgs, 'node', '--json', '--debug',
@@ -149,7 +146,6 @@ export class ChaosNode {
     const line = payloadLine(this.id, this.counter);
     this.log.push({ kind: 'send', node: this.id, incarnation: this.incarnation, at: nowMs(), counter: this.counter, size: Buffer.byteLength(line), guarantee: this.spec.guarantee });
     child.stdin.write(`${line}\n`);
-    this.lastSent = this.counter;
     return true;
   }
 
