@@ -51,12 +51,7 @@ const plan: Record<Transport, readonly string[]> = {
     '10% loss on every link',
     '30% loss on every link',
     "loss on one node's links only",
-    // 'SIGSTOP while a ring forms' is out of this list until its open failure is
-    // understood (2 of 4 runs on 2026-12-02, udp): after the heal, one ring of all
-    // five was seen, then traffic sent after the heal reached only one side of an
-    // earlier split ({1,4} vs {2,3,5}; {4} vs the rest), every sender stuck at its
-    // counter 181, within the 8.9–11.2 s bound (invariant 17; safety held). The
-    // soak (`npm run chaos`) still draws it from scenarios.ts.
+    'SIGSTOP while a ring forms',
     'main thread blocked for several token timeouts',
     'kill -9 and restart with the same state directory',
   ],
