@@ -45,7 +45,4 @@ export function readProbe(payload: Uint8Array): Probe | null {
   return { sender, counter, sentAtMs: v.getFloat64(8, true), intact };
 }
 
-/** wall-clock milliseconds comparable across processes on one machine. */
-export function epochMs(): number {
-  return performance.timeOrigin + performance.now();
-}
+export { epochMs } from './epoch-clock.ts';

@@ -20,6 +20,7 @@ import { EvsError } from '../errors.ts';
 import type { EvsConfchg } from '../handle.ts';
 import type { EvsNodeStartOptions } from '../node.ts';
 import { resolveWorkerEntry } from '../runtime/workers/spawn.ts';
+import { epochMs } from './epoch-clock.ts';
 import type { Notice, Reply, Report, Request, StartReply, StatsReply } from './process-protocol.ts';
 
 export interface ProcessClusterOptions {
@@ -207,7 +208,7 @@ export class ProcessCluster {
   async kill(nodeId: number): Promise<number> {
     const child = this.#children.get(nodeId);
     if (child === undefined) throw new EvsError('ERR_EVS_INVALID_ARGUMENT', `node ${nodeId} is not running`);
-    const atMs = performance.timeOrigin + performance.now();
+    const atMs = epochMs();
     child.process.kill('SIGKILL');
     await child.exited;
     return atMs;
@@ -222,7 +223,7 @@ export class ProcessCluster {
   signal(nodeId: number, signal: 'SIGSTOP' | 'SIGCONT'): number {
     const child = this.#children.get(nodeId);
     if (child === undefined) throw new EvsError('ERR_EVS_INVALID_ARGUMENT', `node ${nodeId} is not running`);
-    const atMs = performance.timeOrigin + performance.now();
+    const atMs = epochMs();
     child.process.kill(signal);
     return atMs;
   }

@@ -11,16 +11,18 @@
  * up, the pipes close and the nodes stop by themselves.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { evsArgs } from '../../src/cli/commands/node-child.ts';
+import { epochMs } from '../../src/cli/epoch-clock.ts';
 import { payloadLine } from './payload.ts';
 import { parseNodeLine, type GuaranteeName, type RawRecord } from './real-log.ts';
 
 const blockHook = fileURLToPath(new URL('./block-main.mjs', import.meta.url));
 
-export const nowMs = (): number => performance.timeOrigin + performance.now();
+/** the harness's clock: the one `evs node --json` stamps its lines with (epoch-clock.ts). */
+export const nowMs = epochMs;
 
 export interface NodeSpec {
   readonly id: number;
@@ -29,6 +31,8 @@ export interface NodeSpec {
   /** flags after `evs node` (members, transport, key, totem...). */
   readonly args: readonly string[];
   readonly guarantee: GuaranteeName;
+  /** when set, every stderr line of each incarnation is kept in `<stderrPrefix>.<incarnation>.log`, stamped with the harness clock. */
+  readonly stderrPrefix?: string;
 }
 
 /** a protocol state line of --debug: "[evs 3] entering RECOVERY state (ring 1/8, trans 1 2)." */
@@ -45,8 +49,6 @@ export class ChaosNode {
   incarnation = 0;
   /** the harness's counter for this node's payloads, over all incarnations. */
   counter = 0;
-  /** the counter of the last payload written to the current incarnation (0: none yet). */
-  lastSent = 0;
   #child: ChildProcess | null = null;
   #exited: Promise<string> = Promise.resolve('not started');
   #paused = false;
@@ -80,7 +82,6 @@ export class ChaosNode {
   start(timeoutMs: number): Promise<void> {
     if (this.#child !== null) throw new Error(`node ${this.id} is already running`);
     this.incarnation += 1;
-    this.lastSent = 0;
     const incarnation = this.incarnation;
     const blockFile = `${this.spec.stateDir}.block-ms`;
     const child = spawn('ip', ['netns', 'exec', this.spec.ns, process.execPath, '--import', blockHook, ...evsArgs, 'node', '--json', '--debug',
@@ -103,8 +104,11 @@ export class ChaosNode {
       joined = resolve;
     });
     const err = createInterface({ input: child.stderr as NodeJS.ReadableStream, crlfDelay: Infinity });
+    const file: WriteStream | null = this.spec.stderrPrefix === undefined ? null : createWriteStream(`${this.spec.stderrPrefix}.${incarnation}.log`);
+    err.once('close', () => file?.end());
     err.on('line', (text) => {
       this.#keep(text);
+      file?.write(`${nowMs().toFixed(1)} ${text}\n`);
       const s = stateLine.exec(text);
       if (s !== null) {
         this.state = (s[1] ?? '').toLowerCase();
@@ -142,7 +146,6 @@ export class ChaosNode {
     const line = payloadLine(this.id, this.counter);
     this.log.push({ kind: 'send', node: this.id, incarnation: this.incarnation, at: nowMs(), counter: this.counter, size: Buffer.byteLength(line), guarantee: this.spec.guarantee });
     child.stdin.write(`${line}\n`);
-    this.lastSent = this.counter;
     return true;
   }
 

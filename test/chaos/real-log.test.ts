@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkSafety } from '../sim/checkers.ts';
 import { payloadLine } from './payload.ts';
-import { parseNodeLine, toCheckerRecords, type GuaranteeName, type NodeLine, type RawRecord } from './real-log.ts';
+import { parseNodeLine, sentSinceLastRegular, toCheckerRecords, type GuaranteeName, type NodeLine, type RawRecord } from './real-log.ts';
 
 class RawLog {
   readonly raw: RawRecord[] = [];
@@ -122,5 +122,41 @@ describe('real log → EVS checker', () => {
     const log = clean().conf(1, 'transitional', 8, [1]).conf(1, 'regular', 8, [1, 2]);
     expect(invariants(log)).toContain(3);
     expect(invariants(clean().conf(1, 'regular', 8, [1, 2]))).toContain(2);
+  });
+});
+
+describe('sentSinceLastRegular: the traffic a settled ring must deliver everywhere', () => {
+  const incarnation1 = (): number => 1;
+
+  /**
+   * The shape of the 'SIGSTOP while a ring forms' failures (udp, 2026-12-02;
+   * reproduced with --node-logs): n2 stopped, the others' ring went on without
+   * it, n2 formed a ring of its own when it woke; each side delivered its own
+   * sends of that time (EVS: in its own configuration); then the merge. Those
+   * sends are not owed to the other side, only what was sent in the merge.
+   */
+  it('leaves out what was sent in a configuration of one side, awaits what was sent in the merged ring', () => {
+    const log = new RawLog().start(1).start(2).start(3)
+      .conf(1, 'regular', 4, [1, 2, 3]).conf(2, 'regular', 4, [1, 2, 3]).conf(3, 'regular', 4, [1, 2, 3])
+      .conf(1, 'transitional', 8, [1, 3]).conf(1, 'regular', 8, [1, 3]).conf(3, 'transitional', 8, [1, 3]).conf(3, 'regular', 8, [1, 3])
+      .conf(2, 'transitional', 12, [2]).conf(2, 'regular', 12, [2])
+      .send(1, 5).send(2, 5).send(3, 5)
+      .deliver(1, 1, 5).deliver(3, 1, 5).deliver(1, 3, 5).deliver(3, 3, 5).deliver(2, 2, 5);
+    // the merged ring installed after the last sends: nothing of them is owed to the other side
+    log.conf(1, 'transitional', 16, [1, 3]).conf(1, 'regular', 16, [1, 2, 3]).conf(3, 'transitional', 16, [1, 3]).conf(3, 'regular', 16, [1, 2, 3])
+      .conf(2, 'transitional', 16, [2]).conf(2, 'regular', 16, [1, 2, 3]);
+    expect(sentSinceLastRegular(log.raw, [1, 2, 3], incarnation1)).toEqual(new Map());
+    // what each sends in the merged ring is owed to everyone
+    log.send(1, 6).send(2, 6).send(3, 6).send(3, 7);
+    expect(sentSinceLastRegular(log.raw, [1, 2, 3], incarnation1)).toEqual(new Map([[1, 6], [2, 6], [3, 7]]));
+    expect(sentSinceLastRegular(log.raw, [2], incarnation1)).toEqual(new Map([[2, 6]]));
+  });
+
+  it('counts only the current incarnation of a restarted node', () => {
+    const log = new RawLog().start(1).conf(1, 'regular', 4, [1]).send(1, 1).crash(1).start(1, 2).send(1, 2, 2);
+    expect(sentSinceLastRegular(log.raw, [1], () => 2)).toEqual(new Map());
+    log.conf(1, 'regular', 8, [1], { incarnation: 2 }).send(1, 3, 2);
+    expect(sentSinceLastRegular(log.raw, [1], () => 2)).toEqual(new Map([[1, 3]]));
+    expect(sentSinceLastRegular(log.raw, [1], incarnation1)).toEqual(new Map([[1, 1]]));
   });
 });

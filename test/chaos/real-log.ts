@@ -7,8 +7,8 @@
  *    change and per delivery, stamped with its own clock (`atMs`);
  *  * the harness: when it started the process, wrote a payload line to its
  *    stdin (a send), killed it (crash) or asked it to stop (leave).
- * `toCheckerRecords` merges them by time — both use performance.timeOrigin +
- * performance.now(), one clock per machine; a node's own lines are increasing
+ * `toCheckerRecords` merges them by time — both use src/cli/epoch-clock.ts,
+ * one clock per machine; a node's own lines are increasing
  * in it, so their order survives the merge — and turns them into the
  * checker's LogRecord form.
  *
@@ -37,7 +37,7 @@ export type GuaranteeName = 'agreed' | 'safe';
 interface RawBase {
   readonly node: number;
   readonly incarnation: number;
-  /** ms on the machine's clock (performance.timeOrigin + performance.now()). */
+  /** ms on the machine's clock (src/cli/epoch-clock.ts). */
   readonly at: number;
 }
 
@@ -146,4 +146,34 @@ export function toCheckerRecords(raw: readonly RawRecord[]): LogRecord[] {
     }
   }
   return out;
+}
+
+/**
+ * What traffic must reach every live node once they share one regular
+ * configuration: per node of `nodes` (its incarnation `incarnationOf(id)`),
+ * the counter of the last payload it sent after it installed its latest
+ * regular configuration; a node that sent nothing since has no entry.
+ *
+ * The sim checker's invariant 17 demands the same (checkProgress: sends after
+ * the sender's final configuration). A payload sent before that, while the
+ * sender was in a configuration of only some nodes (a partition, a node that
+ * was stopped and formed a ring of its own), is delivered in that
+ * configuration only: EVS lets the other side never see it, so it is not
+ * awaited. Sends (the harness's clock) and configuration changes (the node's)
+ * compare on one machine clock (src/cli/epoch-clock.ts).
+ */
+export function sentSinceLastRegular(raw: readonly RawRecord[], nodes: readonly number[], incarnationOf: (id: number) => number): Map<number, number> {
+  const installedAt = new Map<number, number>();
+  for (const r of raw) {
+    if (r.kind !== 'line' || r.line.event !== 'confchg' || r.line.type !== 'regular' || r.incarnation !== incarnationOf(r.node)) continue;
+    installedAt.set(r.node, Math.max(installedAt.get(r.node) ?? -Infinity, r.at));
+  }
+  const want = new Map<number, number>();
+  for (const r of raw) {
+    if (r.kind !== 'send' || !nodes.includes(r.node) || r.incarnation !== incarnationOf(r.node)) continue;
+    const since = installedAt.get(r.node);
+    if (since === undefined || r.at <= since) continue;
+    want.set(r.node, Math.max(want.get(r.node) ?? 0, r.counter));
+  }
+  return want;
 }

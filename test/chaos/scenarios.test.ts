@@ -10,9 +10,14 @@
  * reason printed. Everything is removed in afterAll, also after a failure,
  * and on SIGINT/SIGTERM (cleanup.ts).
  *
+ * EVS_CHAOS_LOG_DIR=<dir> keeps each cluster's raw log and every node's
+ * stderr (its --debug protocol log) under <dir>/<transport>/ for a diagnosis.
+ *
  * Token 500 ms, coefficient 0: the liveness bound is then ~11 s, a scenario
  * takes 5–10 s, the whole file ~2 minutes on two cores.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkSafety } from '../sim/checkers.ts';
 import { Prng } from '../sim/prng.ts';
@@ -28,6 +33,7 @@ if (skipReason !== null) console.warn(`test/chaos/scenarios.test.ts skipped: ${s
 else sweepStale();
 
 const tokenMs = 500;
+const logDir = process.env.EVS_CHAOS_LOG_DIR;
 const scenarioTimeoutMs = 90_000;
 
 const plan: Record<Transport, readonly string[]> = {
@@ -45,12 +51,7 @@ const plan: Record<Transport, readonly string[]> = {
     '10% loss on every link',
     '30% loss on every link',
     "loss on one node's links only",
-    // 'SIGSTOP while a ring forms' is out of this list until its open failure is
-    // understood (2 of 4 runs on 2026-12-02, udp): after the heal, one ring of all
-    // five was seen, then traffic sent after the heal reached only one side of an
-    // earlier split ({1,4} vs {2,3,5}; {4} vs the rest), every sender stuck at its
-    // counter 181, within the 8.9–11.2 s bound (invariant 17; safety held). The
-    // soak (`npm run chaos`) still draws it from scenarios.ts.
+    'SIGSTOP while a ring forms',
     'main thread blocked for several token timeouts',
     'kill -9 and restart with the same state directory',
   ],
@@ -68,7 +69,9 @@ for (const transport of ['udpu', 'udp'] as const) {
     const print = (line: string): void => console.log(`[chaos ${transport}] ${line}`);
 
     beforeAll(async () => {
-      c = new ChaosCluster({ transport, tokenMs, print });
+      const nodeLogDir = logDir === undefined ? undefined : join(logDir, transport);
+      if (nodeLogDir !== undefined) mkdirSync(nodeLogDir, { recursive: true });
+      c = new ChaosCluster({ transport, tokenMs, print, ...(nodeLogDir !== undefined ? { nodeLogDir } : {}) });
       runner = new ScenarioRunner(c, new Prng(transport === 'udpu' ? 1 : 2), print, true);
       const t0 = performance.now();
       await c.start();
@@ -78,6 +81,7 @@ for (const transport of ['udpu', 'udp'] as const) {
     }, 120_000);
 
     afterAll(async () => {
+      if (logDir !== undefined && c !== null) writeFileSync(join(logDir, transport, 'raw.jsonl'), c.raw.map((r) => JSON.stringify(r)).join('\n') + '\n');
       const left = await c?.teardown();
       expect(left).toEqual([]);
     }, 30_000);

@@ -9,6 +9,11 @@
  *   --transport <t>      udpu, udp or both (default both: runs alternate)
  *   --run-minutes <n>    a fresh cluster (network, processes, state) after this long (default 5)
  *   --log-dir <dir>      where a run with a violation leaves its raw log (default: the temp dir)
+ *   --scenario <name>    only this scenario (a name of scenarios.ts), e.g. to repeat one that failed; given
+ *                        several times, they are played in that order, over and over (no random draw), so
+ *                        e.g. `--transport udp --seed 2` and the udp list of scenarios.test.ts replay its faults
+ *   --node-args=<flags>  more `evs node` flags for every node, space-separated (e.g. --node-args='--layout split')
+ *   --node-logs          keep every node's stderr (its --debug protocol log) under --log-dir/run-<n>-<transport>/
  *
  * One line per fault, one per healed scenario, the violations, and a last
  * line: runs, faults, deliveries, violations. Exit 1 on a violation, 2 when
@@ -23,7 +28,7 @@ import { ChaosCluster, type Transport } from './cluster.ts';
 import { chaosUnavailable, sweepStale } from './netns.ts';
 import { nowMs } from './node-proc.ts';
 import { ScenarioRunner } from './run-scenario.ts';
-import { randomScenarios, scenarios } from './scenarios.ts';
+import { randomScenarios, scenarios, type Scenario } from './scenarios.ts';
 
 function numberFlag(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -38,7 +43,7 @@ function numberFlag(value: string | undefined, name: string, fallback: number): 
 const { values } = parseArgs({
   options: {
     minutes: { type: 'string' }, seed: { type: 'string' }, 'token-ms': { type: 'string' }, transport: { type: 'string' },
-    'run-minutes': { type: 'string' }, 'log-dir': { type: 'string' },
+    'run-minutes': { type: 'string' }, 'log-dir': { type: 'string' }, scenario: { type: 'string', multiple: true }, 'node-logs': { type: 'boolean' }, 'node-args': { type: 'string' },
   },
 });
 const minutes = numberFlag(values.minutes, 'minutes', 1);
@@ -61,7 +66,17 @@ const swept = sweepStale();
 if (swept.length > 0) console.log(`chaos: removed namespaces left by dead runs: ${swept.join(' ')}`);
 
 const rng = new Prng(seed);
-const pool = [...scenarios, ...randomScenarios];
+const all = [...scenarios, ...randomScenarios];
+const chosen = values.scenario ?? [];
+for (const name of chosen) {
+  if (all.some((s) => s.name === name)) continue;
+  console.error(`chaos: no scenario '${name}'; the names: ${all.map((s) => `'${s.name}'`).join(', ')}`);
+  process.exit(2);
+}
+/** the scenarios given by name, in their order (cycled); else a random draw from all of them. */
+const sequence = chosen.map((name) => all.find((s) => s.name === name) as Scenario);
+let played = 0;
+const next = (): Scenario => (sequence.length > 0 ? sequence[played++ % sequence.length] as Scenario : rng.pick(all));
 const t0 = nowMs();
 const endAt = t0 + minutes * 60_000;
 const clock = (): string => `${((nowMs() - t0) / 1000).toFixed(1).padStart(7)}s`;
@@ -69,13 +84,17 @@ let runs = 0;
 let faults = 0;
 let deliveries = 0;
 let violations = 0;
-console.log(`chaos: ${minutes} min, seed ${seed}, token ${tokenMs} ms, transport ${transportFlag}`);
+console.log(`chaos: ${minutes} min, seed ${seed}, token ${tokenMs} ms, transport ${transportFlag}${chosen.length === 0 ? '' : `, only ${chosen.map((n) => `'${n}'`).join(' then ')}`}`);
 
 while (nowMs() < endAt) {
   runs++;
+  played = 0;
   const transport: Transport = transportFlag === 'both' ? (runs % 2 === 1 ? 'udpu' : 'udp') : (transportFlag as Transport);
   const label = `${clock()} run ${runs} ${transport} `;
-  const c = new ChaosCluster({ transport, tokenMs });
+  const nodeLogDir = values['node-logs'] === true ? join(logDir, `run-${runs}-${transport}-seed${seed}`) : undefined;
+  if (nodeLogDir !== undefined) mkdirSync(nodeLogDir, { recursive: true });
+  const nodeArgs = (values['node-args'] ?? '').split(' ').filter((a) => a.length > 0);
+  const c = new ChaosCluster({ transport, tokenMs, nodeArgs, ...(nodeLogDir !== undefined ? { nodeLogDir } : {}) });
   const runner = new ScenarioRunner(c, rng, (line) => {
     if (!line.includes('] fault: ') && !line.includes('] healed: ') && !line.includes('] VIOLATION ')) return;
     console.log(`${clock()} run ${runs} ${transport} ${line}`);
@@ -88,7 +107,7 @@ while (nowMs() < endAt) {
     console.log(`${label}started: one ring of all five (liveness bound ${c.boundMs} ms)`);
     const runEnd = Math.min(endAt, nowMs() + runMinutes * 60_000);
     while (nowMs() < runEnd) {
-      const result = await runner.run(rng.pick(pool));
+      const result = await runner.run(next());
       runViolations += result.violations.length;
     }
   } catch (error) {

@@ -19,6 +19,7 @@ import {
   addFlags, addMetricsFlags, cryptoFlags, guarantees, metricsPortOf, identityFlags, nodeFlags, portFlags, sizeFlags, threadFlags, totemFlags, transportFlags,
 } from './node-flags.ts';
 import { checkStartOptions, explainStartError, parseGroups, startOptionsFrom, type OptionSources } from './node-options.ts';
+import { epochMs } from '../epoch-clock.ts';
 import { formatConfchg, formatDelivery, jsonConfchg, jsonDelivery } from './node-output.ts';
 import { onStopSignal, signalExitCode } from './stop-signal.ts';
 import { serveMetrics, type MetricsServer } from '../../runtime/observe/metrics-server.ts';
@@ -80,9 +81,8 @@ async function runNode(flags: NodeCommandFlags): Promise<void> {
     node = await EvsNode.start({ ...mapped.options, debug: flags.debug === true });
     handle = node.open();
     if (flags.json === true) {
-      const nowMs = (): number => performance.timeOrigin + performance.now();
-      handle.on('confchg', (c) => console.log(jsonConfchg(c, nowMs())));
-      handle.on('deliver', (m) => console.log(jsonDelivery(m, nowMs())));
+      handle.on('confchg', (c) => console.log(jsonConfchg(c, epochMs())));
+      handle.on('deliver', (m) => console.log(jsonDelivery(m, epochMs())));
     } else {
       handle.on('confchg', (c) => console.log(formatConfchg(c).join('\n')));
       handle.on('deliver', (m) => console.log(formatDelivery(m)));

@@ -102,9 +102,8 @@ export function confchgsOf(cluster: ProcessCluster, id: number, sinceMs = 0): Co
   return cluster.confchgs.filter((r) => r.nodeId === id && r.atMs > sinceMs);
 }
 
-export function epochMs(): number {
-  return performance.timeOrigin + performance.now();
-}
+/** the clock the child processes stamp their reports with. */
+export { epochMs } from '../../../src/cli/epoch-clock.ts';
 
 export function describeConfchgs(records: readonly ConfchgRecord[]): string[] {
   return records.map((r) => `${r.nodeId}: ${r.change.type} [${r.change.members.join(',')}] ring ${r.change.ringId.rep}/${r.change.ringId.seq}`);
