@@ -231,6 +231,11 @@ export class Network {
     this.linkOverrides.set(linkKey(from, to), { ...this.linkOverrides.get(linkKey(from, to)), ...options });
   }
 
+  /** undo `setLink(from, to, …)`: the link follows the defaults again. */
+  clearLink(from: number, to: number): void {
+    this.linkOverrides.delete(linkKey(from, to));
+  }
+
   clearLinkOverrides(): void {
     this.linkOverrides.clear();
   }
@@ -303,11 +308,17 @@ export class Network {
     this.filters.delete(id);
   }
 
-  /** Drop copies of the given message types with probability p (optionally only on some senders' links). */
-  dropTypes(types: readonly MessageType[], probability: number, senders?: readonly number[]): number {
+  /**
+   * Drop copies of the given message types with probability p (optionally
+   * only on some senders' links, and only towards some receivers; a node's
+   * copy to itself, its loopback, is never dropped when receivers are given).
+   */
+  dropTypes(types: readonly MessageType[], probability: number, senders?: readonly number[], receivers?: readonly number[]): number {
     const typeSet = new Set<number>(types);
     const senderSet = senders === undefined ? null : new Set(senders);
-    return this.addFilter((p) => typeSet.has(p.message.type) && (senderSet === null || senderSet.has(p.from)) && this.prng.chance(probability));
+    const receiverSet = receivers === undefined ? null : new Set(receivers);
+    return this.addFilter((p) => typeSet.has(p.message.type) && (senderSet === null || senderSet.has(p.from)) &&
+      (receiverSet === null || (receiverSet.has(p.to) && p.from !== p.to)) && this.prng.chance(probability));
   }
 
   /** remove every cut (partitions, isolations, one-way cuts). */
@@ -328,6 +339,7 @@ export class Network {
     if (this.cuts.size > 0) parts.push(`cuts=${[...this.cuts].sort().join(' ')}`);
     if (this.deaf.size > 0) parts.push(`deaf=${[...this.deaf.keys()].join(',')}`);
     if (this.filters.size > 0) parts.push(`filters=${this.filters.size}`);
+    if (this.linkOverrides.size > 0) parts.push(`links=${[...this.linkOverrides.keys()].sort().join(' ')}`);
     parts.push(`loss=${this.link.lossProbability} dup=${this.link.duplicateProbability}`);
     return parts.join(' ');
   }

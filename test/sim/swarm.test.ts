@@ -5,13 +5,59 @@
  * A failure names the seed; replay it with `npm run sim -- --seed <seed> --nodes 2..8 --safety 1000..4000`.
  */
 import { describe, expect, it } from 'vitest';
+import { deriveTotemConfig, type TotemTimings } from '../../src/protocol/config.ts';
+import { timeoutMsMin } from '../../src/limits.ts';
 import { invariantNames } from './checkers.ts';
-import { runSwarm, type SwarmOverrides } from './swarm.ts';
+import { simTimings } from './cluster.ts';
+import { Prng } from './prng.ts';
+import { clusterLargeNodes, runSwarm, slowDelayMaxMs, swarmOptions, type SwarmOverrides } from './swarm.ts';
 
 const seedCount = Number(process.env['TOTEM_SWARM_SEEDS'] ?? 500);
 const seedBase = Number(process.env['TOTEM_SWARM_BASE'] ?? 1);
 const chunk = 25;
 const overrides: SwarmOverrides = { nodesMin: 2, nodesMax: 8, safetyMsMin: 1000, safetyMsMax: 4000, stepsMax: 2_000_000 };
+
+describe('swarm draws', () => {
+  // the options only (no run): cheap enough for thousands of seeds
+  const drawn = Array.from({ length: 5000 }, (_, seed) => swarmOptions(new Prng(seed + 1).fork()));
+
+  it('stay inside the fault space and the config rules', () => {
+    for (const o of drawn) {
+      expect(o.nodeCount === clusterLargeNodes || (o.nodeCount >= 2 && o.nodeCount <= 32)).toBe(true);
+      const t: TotemTimings = { ...simTimings, ...o.timings };
+      const config = deriveTotemConfig(1, o.nodeCount, t);
+      expect(config.tokenMs).toBeGreaterThanOrEqual(timeoutMsMin);
+      expect(config.consensusMs).toBeGreaterThanOrEqual(Math.max(timeoutMsMin, config.joinMs));
+      expect(config.tokenRetransmitMs).toBeLessThan(config.tokenMs);
+      expect(t.tokenCoefficientMs).toBeGreaterThanOrEqual(0);
+      expect(o.link.lossProbability).toBeLessThanOrEqual(0.5);
+      expect(o.link.duplicateProbability).toBeLessThanOrEqual(0.2);
+      expect(o.link.delayMinMs + o.link.delayJitterMs).toBeLessThanOrEqual(slowDelayMaxMs(config.tokenMs, o.nodeCount) + 1e-9);
+      expect(slowDelayMaxMs(config.tokenMs, o.nodeCount)).toBeLessThanOrEqual(config.tokenMs / 2);
+      expect(o.traffic.sizeLargeMaxBytes).toBeLessThanOrEqual(1024 * 1024);
+    }
+  });
+
+  it('reach its edges', () => {
+    const some = (p: (o: (typeof drawn)[number]) => boolean): number => drawn.filter(p).length;
+    const tokenOf = (o: (typeof drawn)[number]): number => deriveTotemConfig(1, o.nodeCount, { ...simTimings, ...o.timings }).tokenMs;
+    expect(some((o) => o.nodeCount === clusterLargeNodes)).toBeGreaterThan(0);
+    expect(some((o) => o.nodeCount === 32)).toBeGreaterThan(0);
+    expect(some((o) => o.link.lossProbability === 0.5)).toBeGreaterThan(0);
+    expect(some((o) => o.link.duplicateProbability === 0.2)).toBeGreaterThan(0);
+    // float: delayMin + (delayMax − delayMin) may round off delayMax by an ulp
+    const atCap = (o: (typeof drawn)[number]): boolean =>
+      Math.abs(o.link.delayMinMs + o.link.delayJitterMs - slowDelayMaxMs(tokenOf(o), o.nodeCount)) < 1e-9;
+    expect(some((o) => o.nodeCount === 2 && atCap(o))).toBeGreaterThan(0);
+    expect(some((o) => o.nodeCount > 10 && atCap(o))).toBeGreaterThan(0);
+    expect(some((o) => o.traffic.sizeLargeMaxBytes === 1024 * 1024 && o.traffic.largeProbability > 0)).toBeGreaterThan(0);
+    expect(some((o) => o.faultWeights.linkLoss > 0)).toBeGreaterThan(0);
+    expect(some((o) => o.faultWeights.mcastLoss > 0)).toBeGreaterThan(0);
+    expect(new Set(drawn.map((o) => o.timings.tokenMs)).size).toBeGreaterThan(3);
+    expect(some((o) => (o.timings.tokenCoefficientMs ?? 0) > 0)).toBeGreaterThan(0);
+    expect(some((o) => o.timings.consensusMs !== undefined)).toBeGreaterThan(0);
+  });
+});
 
 describe('swarm', () => {
   it('replays a seed exactly (same digest of every log record)', () => {
