@@ -9,6 +9,7 @@
  *   npm run sim -- --profile loss30 --seeds 50 a named profile (swarm.ts `swarmProfiles`: loss30, storm)
  *   npm run sim -- --seeds 100 --ordering accelerated   every run accelerated (classic | accelerated |
  *                                              mixed; mixed, the default, draws it per seed)
+ *   npm run sim -- --seed 7 --mix narrow       the random mix before 2026-12-02 (its regression seeds)
  *   npm run sim -- --help                      usage and the fault space (`helpText` below)
  *
  * One line per run with its seed and options; a violation prints the seed, the
@@ -67,6 +68,8 @@ const helpText = `usage: npm run sim -- [options]
   --safety A..B      the safety phase's length in ms (default 2000..8000)
   --ordering O       classic | accelerated | mixed (default mixed: drawn per seed)
   --profile P        a named scenario instead of the random mix: ${Object.keys(swarmProfiles).join(', ')}
+  --mix M            wide (default: the fault space below) | narrow (the random mix before 2026-12-02:
+                     2..16 processors, token 200 ms, loss to 20%, messages to 20 KB; its seeds replay)
   --trace N          log lines per involved node printed on a violation (default 50)
   --quiet            print only the failing runs and the summary
   --help             this text
@@ -104,6 +107,7 @@ function main(): number {
       quiet: { type: 'boolean', default: false },
       profile: { type: 'string' },
       ordering: { type: 'string', default: 'mixed' },
+      mix: { type: 'string', default: 'wide' },
     },
     strict: true,
   });
@@ -121,8 +125,11 @@ function main(): number {
   if (ordering !== 'classic' && ordering !== 'accelerated' && ordering !== 'mixed') {
     throw new Error(`--ordering expects classic, accelerated or mixed (got ${ordering})`);
   }
+  const mix = values.mix;
+  if (mix !== 'wide' && mix !== 'narrow') throw new Error(`--mix expects wide or narrow (got ${mix})`);
   const overrides: SwarmOverrides = {
     ordering,
+    mix,
     ...(profile !== undefined ? { profile } : {}),
     ...(nodes !== null ? { nodesMin: nodes[0], nodesMax: nodes[1] } : {}),
     ...(safety !== null ? { safetyMsMin: safety[0], safetyMsMax: safety[1] } : {}),
@@ -155,7 +162,7 @@ function main(): number {
         `${result.failedToReceive > 0 ? ` failedToReceive=${result.failedToReceive}` : ''} live=[${result.live.join(',')}] virtual=${Math.round(result.virtualMs)}ms steps=${result.steps} wall=${Math.round(wallMs)}ms`);
     }
     if (result.violations.length > 0) {
-      console.log(`  replay: npm run sim -- --seed ${seed}${profile !== undefined ? ` --profile ${profile}` : ''} --ordering ${ordering}${values.nodes !== undefined ? ` --nodes ${values.nodes}` : ''}${values.safety !== undefined ? ` --safety ${values.safety}` : ''}`);
+      console.log(`  replay: npm run sim -- --seed ${seed}${profile !== undefined ? ` --profile ${profile}` : ''} --ordering ${ordering}${mix !== 'wide' ? ` --mix ${mix}` : ''}${values.nodes !== undefined ? ` --nodes ${values.nodes}` : ''}${values.safety !== undefined ? ` --safety ${values.safety}` : ''}`);
       for (const v of result.violations) console.log(`  invariant ${v.invariant} (${invariantNames[v.invariant] ?? '?'}) n${v.node}: ${v.detail}`);
       if (traceLines > 0) for (const line of trace(result, traceLines)) console.log(`  ${line}`);
     }

@@ -51,6 +51,8 @@ export interface SwarmOptions {
   readonly trafficAfterMs: number;
   /** delay of a quick restart after a crash: 1..this ms. */
   readonly quickRestartMaxMs?: number;
+  /** what a `quality` fault sets the links' loss and duplication to (default `qualityNarrow`). */
+  readonly quality?: QualityChoices;
   /**
    * Steady loss: the link quality kept for the whole run, the liveness phase
    * included (else the liveness phase runs on a perfect network), and the
@@ -60,6 +62,22 @@ export interface SwarmOptions {
    */
   readonly steady?: { readonly heldFractionMin: number };
 }
+
+export interface QualityChoices {
+  readonly loss: readonly number[];
+  readonly duplicate: readonly number[];
+}
+/** the `quality` fault of the narrow mix (the swarm before 2026-12-02). */
+export const qualityNarrow: QualityChoices = { loss: [0, 0, 0.01, 0.05, 0.1, 0.3], duplicate: [0, 0, 0.02, 0.1] };
+export const qualityWide: QualityChoices = { loss: [0, 0, 0.01, 0.05, 0.1, 0.3, 0.5], duplicate: [0, 0, 0.02, 0.1, 0.2] };
+
+/**
+ * 'wide' (the default): the fault space below (`wideOptions`). 'narrow': the
+ * random mix as it was before 2026-12-02 (2..16 processors, token 200 ms,
+ * loss to 20%, messages to 20 KB), kept so that a regression seed found in it
+ * replays the same run (`npm run sim -- --mix narrow --seed S`).
+ */
+export type SwarmMix = 'wide' | 'narrow';
 
 /** What a caller may pin; everything else derives from the seed. */
 export interface SwarmOverrides {
@@ -76,6 +94,8 @@ export interface SwarmOverrides {
   readonly options?: Partial<SwarmOptions>;
   /** a named profile (`swarmProfiles`) instead of the random mix. */
   readonly profile?: SwarmProfileName;
+  /** which random mix (default 'wide'). */
+  readonly mix?: SwarmMix;
 }
 
 export interface SwarmResult {
@@ -214,6 +234,64 @@ function trafficIntervalMinMs(nodeCount: number, link: LinkOptions, windowSize: 
 /** Derive a run's options from its seed (and the caller's pins). */
 export function swarmOptions(prng: Prng, overrides: SwarmOverrides = {}): SwarmOptions {
   if (overrides.profile !== undefined) return { ...swarmProfiles[overrides.profile](prng), ...overrides.options };
+  return overrides.mix === 'narrow' ? narrowOptions(prng, overrides) : wideOptions(prng, overrides);
+}
+
+/** The random mix before 2026-12-02, draw for draw (see `SwarmMix`). */
+function narrowOptions(prng: Prng, overrides: SwarmOverrides): SwarmOptions {
+  const nodeCount = prng.int(overrides.nodesMin ?? 2, overrides.nodesMax ?? 16);
+  const windowSize = prng.pick([10, 20, 50, 50, 80]);
+  const wrap = prng.chance(0.2);
+  const timings: TotemTimings = {
+    windowSize,
+    maxMessages: prng.int(1, Math.min(windowSize, 20)),
+    missCountConst: prng.int(1, 5),
+    seqStart: wrap ? 0xffff_ffff - prng.int(0, 300) : 0,
+  };
+  const lossy = prng.chance(0.7);
+  const link: LinkOptions = {
+    delayMinMs: prng.real(0.05, 1),
+    delayJitterMs: prng.pick([0.1, 1, 2, 5]),
+    lossProbability: lossy ? prng.pick([0.001, 0.01, 0.05, 0.1, 0.2]) : 0,
+    duplicateProbability: prng.chance(0.3) ? prng.pick([0.01, 0.05]) : 0,
+  };
+  const w = (p: number, hi: number): number => (prng.chance(p) ? prng.int(1, hi) : 0);
+  const faultWeights: Record<FaultKind, number> = {
+    partition: w(0.6, 4), heal: 3, crash: w(0.6, 3), restart: 3, leave: w(0.3, 2), cut: w(0.4, 3),
+    isolate: w(0.4, 2), deaf: w(0.2, 1), tokenDrop: w(0.4, 2), pause: w(0.3, 2), quality: w(0.5, 2),
+    linkLoss: 0, mcastLoss: 0,
+  };
+  const sizeMaxBytes = prng.pick([64, 1400, 4200]);
+  const traffic: TrafficOptions = {
+    intervalMeanMs: prng.pick([10, 30, 100, 300]) * Math.max(1, nodeCount / 4),
+    smallProbability: prng.real(0, 0.6),
+    largeProbability: prng.pick([0, 0.02, 0.1]),
+    sizeMaxBytes,
+    sizeLargeMaxBytes: Math.max(sizeMaxBytes, prng.pick([8000, 20000])),
+    safeProbability: prng.pick([0, 0.2, 0.5, 1]),
+  };
+  const drawnOrdering: Ordering = prng.pick(['classic', 'accelerated'] as const);
+  const maxMessages = timings.maxMessages ?? 1;
+  const ordering = overrides.ordering === undefined || overrides.ordering === 'mixed' ? drawnOrdering : overrides.ordering;
+  const acceleratedWindow = prng.pick([0, 1, Math.floor(maxMessages / 2), maxMessages]);
+  return {
+    nodeCount,
+    timings: { ...timings, ordering, acceleratedWindow },
+    link,
+    safetyMs: prng.int(overrides.safetyMsMin ?? 2000, overrides.safetyMsMax ?? 8000),
+    faultIntervalMeanMs: prng.pick([50, 150, 400, 1000]),
+    faultWeights,
+    quickRestartProbability: prng.real(0, 0.5),
+    traffic,
+    restartAll: prng.chance(0.7),
+    trafficWhileConverging: prng.chance(0.5),
+    trafficAfterMs: prng.int(200, 600),
+    ...overrides.options,
+  };
+}
+
+/** The wide mix (the default; the fault space above). */
+function wideOptions(prng: Prng, overrides: SwarmOverrides): SwarmOptions {
   const nodesPinned = overrides.nodesMin !== undefined || overrides.nodesMax !== undefined;
   const large = prng.chance(clusterLargeProbability);
   const nodesDrawn = prng.int(overrides.nodesMin ?? 2, overrides.nodesMax ?? 32);
@@ -300,6 +378,7 @@ export function swarmOptions(prng: Prng, overrides: SwarmOverrides = {}): SwarmO
     restartAll: prng.chance(0.7),
     trafficWhileConverging: prng.chance(0.5),
     trafficAfterMs: prng.int(200, 600),
+    quality: qualityWide,
     ...overrides.options,
   };
 }
@@ -343,9 +422,10 @@ class Faults {
   }
 
   private quality(): void {
+    const choices = this.options.quality ?? qualityNarrow;
     this.cluster.network.setLinkDefaults({
-      lossProbability: this.prng.pick([0, 0, 0.01, 0.05, 0.1, 0.3, 0.5]),
-      duplicateProbability: this.prng.pick([0, 0, 0.02, 0.1, 0.2]),
+      lossProbability: this.prng.pick(choices.loss),
+      duplicateProbability: this.prng.pick(choices.duplicate),
     });
   }
 
