@@ -17,7 +17,7 @@
  * pure function of the PRNG seed.
  */
 import { toAll, type Send } from '../../src/protocol/ready.ts';
-import type { Message, MessageType } from '../../src/wire/messages.ts';
+import { MessageType, type Message } from '../../src/wire/messages.ts';
 import type { Prng } from './prng.ts';
 import { EventHeap } from './heap.ts';
 
@@ -37,6 +37,13 @@ export interface LinkOptions {
   readonly delayJitterMs: number;
   readonly lossProbability: number;
   readonly duplicateProbability: number;
+  /**
+   * Loss of MCAST copies only, on top of `lossProbability` (default 0): tokens
+   * and membership messages get through, so the ring keeps turning while the
+   * receiver's aru falls behind (FAILED TO RECEIVE). A link setting like loss,
+   * so `heal()` keeps it and `clearLinkOverrides()` ends it.
+   */
+  readonly mcastLossProbability?: number;
 }
 
 export const linkDefaults: LinkOptions = { delayMinMs: 0.2, delayJitterMs: 0.6, lossProbability: 0, duplicateProbability: 0 };
@@ -159,6 +166,12 @@ export class Network {
     }
     const link = this.linkOptions(from, to);
     if (this.prng.chance(link.lossProbability)) {
+      this.stats.lost += 1;
+      return;
+    }
+    // drawn only where set, so runs without it keep their random streams
+    const mcastLoss = link.mcastLossProbability ?? 0;
+    if (mcastLoss > 0 && message.type === MessageType.Mcast && this.prng.chance(mcastLoss)) {
       this.stats.lost += 1;
       return;
     }

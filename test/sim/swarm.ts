@@ -508,10 +508,17 @@ class Faults {
       case 'mcastLoss': {
         // MCASTs only, towards one processor (tokens and membership still get
         // through): its aru falls behind while the ring goes on, the case
-        // FAILED TO RECEIVE is for (failRecvConst visits)
-        const id = this.cluster.network.dropTypes([MessageType.Mcast], this.prng.pick([0.3, 0.7, 1]), undefined, [any()]);
-        this.filters.push(id);
-        c.after(this.prng.int(200, 3000), () => c.network.removeFilter(id));
+        // FAILED TO RECEIVE is for. It takes failRecvConst (100) visits with
+        // the aru stuck — all of them lost, since a retransmission that gets
+        // through moves the aru — so mostly total loss, for long enough for
+        // 100 rotations (held tokens on a quiet ring rotate every hold).
+        // A link setting, not a drop filter: a heal (connectivity) leaves it.
+        const to = any();
+        const mcastLossProbability = this.prng.pick([0.5, 1, 1, 1]);
+        for (const from of c.ids) if (from !== to) c.network.setLink(from, to, { mcastLossProbability });
+        c.after(this.prng.int(500, 5000), () => {
+          for (const from of c.ids) if (from !== to) c.network.setLink(from, to, { mcastLossProbability: 0 });
+        });
         return;
       }
     }
