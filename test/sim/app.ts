@@ -78,6 +78,13 @@ export interface TrafficOptions {
   /** the usual maximum (e.g. 3 datagrams). */
   readonly sizeMaxBytes: number;
   readonly sizeLargeMaxBytes: number;
+  /**
+   * Bytes of large messages the whole run may draw (default: no limit): a
+   * message of up to 1 MiB is ~750 datagrams multicast to every node, so a
+   * run's cost is bounded by this budget, not by how many large ones the
+   * Poisson arrivals happen to draw. Past it a large draw is a usual one.
+   */
+  readonly largeBytesMax?: number;
   /** share of messages sent with the safe guarantee. */
   readonly safeProbability: number;
 }
@@ -95,18 +102,26 @@ export interface Submission {
  */
 export class AppModel {
   private readonly counters = new Map<number, number>();
+  private largeBytesLeft: number;
 
   constructor(private readonly prng: Prng, readonly options: TrafficOptions) {
     if (options.sizeMaxBytes < payloadHeaderBytes || options.sizeLargeMaxBytes < options.sizeMaxBytes) {
       throw new RangeError('traffic sizes: need header <= sizeMaxBytes <= sizeLargeMaxBytes');
     }
+    this.largeBytesLeft = options.largeBytesMax ?? Infinity;
   }
 
   size(): number {
     const { smallProbability, largeProbability, sizeMaxBytes, sizeLargeMaxBytes } = this.options;
     const roll = this.prng.float();
     if (roll < smallProbability) return this.prng.int(payloadHeaderBytes, Math.min(64, sizeMaxBytes));
-    if (roll < smallProbability + largeProbability) return this.prng.int(sizeMaxBytes, sizeLargeMaxBytes);
+    if (roll < smallProbability + largeProbability) {
+      const size = this.prng.int(sizeMaxBytes, sizeLargeMaxBytes);
+      if (size <= this.largeBytesLeft) {
+        this.largeBytesLeft -= size;
+        return size;
+      }
+    }
     return this.prng.int(payloadHeaderBytes, sizeMaxBytes);
   }
 

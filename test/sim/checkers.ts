@@ -866,7 +866,10 @@ export interface FlowTimings {
  *    carries at least min(maxMessages, windowSize − x), so the two carry at
  *    least min(maxMessages + x, windowSize) ≥ maxMessages (maxMessages ≤
  *    windowSize). The backlog share only trims a member holding less than its
- *    share of the ring's backlog while those holding more send theirs.
+ *    share of the ring's backlog while those holding more send theirs. With
+ *    the congestion back-off a member's window is anywhere in windowSizeMin..
+ *    windowSize, so the caller passes min(maxMessages, windowSizeMin) as
+ *    `maxMessages` (swarm.ts `flowInput`).
  *  - missCountConst + 1 + retries: a datagram some member lacks is asked for
  *    after it was seen missing on missCountConst visits and re-sent on the
  *    next; under loss a re-send can be lost again (`retryRotations`).

@@ -114,6 +114,8 @@ interface SimNode {
   backlog: Message[];
   /** the core's randomness (consensus back-off), one seeded stream per node. */
   readonly random: Prng;
+  /** the running core's stats.failedToReceive already counted in `Cluster.failedToReceive`. */
+  failedToReceiveSeen: number;
 }
 
 interface Action {
@@ -144,6 +146,8 @@ export class Cluster {
   droppedAtDownNode = 0;
   /** JOINs a resumed node's driver dropped from its backlog (pause-guard.ts). */
   droppedAfterPause = 0;
+  /** FAILED TO RECEIVE events of every core, over all incarnations. */
+  failedToReceive = 0;
   /** crashes made by `crashAfterToken`, with the sends each lost. */
   readonly crashedAfterToken: { node: number; at: number; sent: Message[]; lost: Message[] }[] = [];
   /** node → sends after the token that still go out. */
@@ -177,7 +181,7 @@ export class Cluster {
     const timings = { ...simTimings, ...options.timings };
     for (const id of this.ids) {
       const config = deriveTotemConfig(id, options.nodeCount, { ...timings, ...options.nodeTimings?.(id) });
-      this.nodes.set(id, { id, config, core: null, incarnation: 0, deadline: Infinity, lastState: null, lines: [], pausedAt: null, backlog: [], random: this.prng.fork() });
+      this.nodes.set(id, { id, config, core: null, incarnation: 0, deadline: Infinity, lastState: null, lines: [], pausedAt: null, backlog: [], random: this.prng.fork(), failedToReceiveSeen: 0 });
     }
     if (options.startAll ?? true) for (const id of this.ids) this.start(id);
   }
@@ -246,6 +250,7 @@ export class Cluster {
       createProcessor: (options) => new Processor({ ...options, verify: true }),
     });
     node.lastState = null;
+    node.failedToReceiveSeen = 0;
     this.log.append(id, this.now, { kind: 'start', ringSeqLoaded });
     this.drive(node, (core) => core.start(this.now));
   }
@@ -385,6 +390,11 @@ export class Cluster {
     }
     for (const send of ready.sends) this.network.send(this.now, node.id, send);
     for (const event of ready.events) this.record(node.id, event);
+    const failedToReceive = core.processor.stats.failedToReceive;
+    if (failedToReceive !== node.failedToReceiveSeen) {
+      this.failedToReceive += failedToReceive - node.failedToReceiveSeen;
+      node.failedToReceiveSeen = failedToReceive;
+    }
     const state = core.processor.state;
     if (state !== node.lastState) {
       node.lastState = state;

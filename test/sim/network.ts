@@ -17,7 +17,7 @@
  * pure function of the PRNG seed.
  */
 import { toAll, type Send } from '../../src/protocol/ready.ts';
-import type { Message, MessageType } from '../../src/wire/messages.ts';
+import { MessageType, type Message } from '../../src/wire/messages.ts';
 import type { Prng } from './prng.ts';
 import { EventHeap } from './heap.ts';
 
@@ -37,6 +37,13 @@ export interface LinkOptions {
   readonly delayJitterMs: number;
   readonly lossProbability: number;
   readonly duplicateProbability: number;
+  /**
+   * Loss of MCAST copies only, on top of `lossProbability` (default 0): tokens
+   * and membership messages get through, so the ring keeps turning while the
+   * receiver's aru falls behind (FAILED TO RECEIVE). A link setting like loss,
+   * so `heal()` keeps it and `clearLinkOverrides()` ends it.
+   */
+  readonly mcastLossProbability?: number;
 }
 
 export const linkDefaults: LinkOptions = { delayMinMs: 0.2, delayJitterMs: 0.6, lossProbability: 0, duplicateProbability: 0 };
@@ -162,6 +169,12 @@ export class Network {
       this.stats.lost += 1;
       return;
     }
+    // drawn only where set, so runs without it keep their random streams
+    const mcastLoss = link.mcastLossProbability ?? 0;
+    if (mcastLoss > 0 && message.type === MessageType.Mcast && this.prng.chance(mcastLoss)) {
+      this.stats.lost += 1;
+      return;
+    }
     this.enqueue(now, from, to, multicast, bytes, link);
     if (this.prng.chance(link.duplicateProbability)) {
       this.stats.duplicated += 1;
@@ -229,6 +242,11 @@ export class Network {
   /** one-way override for the link from → to. */
   setLink(from: number, to: number, options: Partial<LinkOptions>): void {
     this.linkOverrides.set(linkKey(from, to), { ...this.linkOverrides.get(linkKey(from, to)), ...options });
+  }
+
+  /** undo `setLink(from, to, …)`: the link follows the defaults again. */
+  clearLink(from: number, to: number): void {
+    this.linkOverrides.delete(linkKey(from, to));
   }
 
   clearLinkOverrides(): void {
@@ -303,11 +321,17 @@ export class Network {
     this.filters.delete(id);
   }
 
-  /** Drop copies of the given message types with probability p (optionally only on some senders' links). */
-  dropTypes(types: readonly MessageType[], probability: number, senders?: readonly number[]): number {
+  /**
+   * Drop copies of the given message types with probability p (optionally
+   * only on some senders' links, and only towards some receivers; a node's
+   * copy to itself, its loopback, is never dropped when receivers are given).
+   */
+  dropTypes(types: readonly MessageType[], probability: number, senders?: readonly number[], receivers?: readonly number[]): number {
     const typeSet = new Set<number>(types);
     const senderSet = senders === undefined ? null : new Set(senders);
-    return this.addFilter((p) => typeSet.has(p.message.type) && (senderSet === null || senderSet.has(p.from)) && this.prng.chance(probability));
+    const receiverSet = receivers === undefined ? null : new Set(receivers);
+    return this.addFilter((p) => typeSet.has(p.message.type) && (senderSet === null || senderSet.has(p.from)) &&
+      (receiverSet === null || (receiverSet.has(p.to) && p.from !== p.to)) && this.prng.chance(probability));
   }
 
   /** remove every cut (partitions, isolations, one-way cuts). */
@@ -328,6 +352,7 @@ export class Network {
     if (this.cuts.size > 0) parts.push(`cuts=${[...this.cuts].sort().join(' ')}`);
     if (this.deaf.size > 0) parts.push(`deaf=${[...this.deaf.keys()].join(',')}`);
     if (this.filters.size > 0) parts.push(`filters=${this.filters.size}`);
+    if (this.linkOverrides.size > 0) parts.push(`links=${[...this.linkOverrides.keys()].sort().join(' ')}`);
     parts.push(`loss=${this.link.lossProbability} dup=${this.link.duplicateProbability}`);
     return parts.join(' ');
   }

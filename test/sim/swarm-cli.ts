@@ -9,10 +9,13 @@
  *   npm run sim -- --profile loss30 --seeds 50 a named profile (swarm.ts `swarmProfiles`: loss30, storm)
  *   npm run sim -- --seeds 100 --ordering accelerated   every run accelerated (classic | accelerated |
  *                                              mixed; mixed, the default, draws it per seed)
+ *   npm run sim -- --seed 7 --mix narrow       the random mix before 2026-12-02 (its regression seeds)
+ *   npm run sim -- --help                      usage and the fault space (`helpText` below)
  *
  * One line per run with its seed and options; a violation prints the seed, the
  * options, the violations and the tail of the involved nodes' logs (simulator
- * records and core log lines). The last line is always
+ * records and core log lines). The line before the last counts the runs with
+ * FAILED TO RECEIVE and the runs per minute of wall time; the last line is always
  *   sim: <runs> runs, <violations> violations, <delivered> messages delivered
  * and the exit code is 1 when any run had a violation.
  */
@@ -20,7 +23,10 @@ import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { invariantNames } from './checkers.ts';
 import { formatRecord } from './log.ts';
-import { describeOptions, isSwarmProfile, runSwarm, swarmProfiles, type SwarmOverrides, type SwarmResult } from './swarm.ts';
+import {
+  clusterLargeProbability, describeOptions, isSwarmProfile, largeBytesPerRunMax, rotationShareMax, runSwarm, swarmProfiles,
+  type SwarmOverrides, type SwarmResult,
+} from './swarm.ts';
 
 function parseRange(text: string | undefined, name: string): [number, number] | null {
   if (text === undefined) return null;
@@ -53,9 +59,45 @@ function trace(result: SwarmResult, lines: number): string[] {
   return out;
 }
 
+const helpText = `usage: npm run sim -- [options]
+
+  --seeds N          N runs from a random base seed (default 1)
+  --base S           the first seed of --seeds (seeds S..S+N-1)
+  --seed S           replay exactly one seed
+  --nodes A..B | N   pin the cluster size (default: drawn, see below)
+  --safety A..B      the safety phase's length in ms (default 2000..8000)
+  --ordering O       classic | accelerated | mixed (default mixed: drawn per seed)
+  --profile P        a named scenario instead of the random mix: ${Object.keys(swarmProfiles).join(', ')}
+  --mix M            wide (default: the fault space below) | narrow (the random mix before 2026-12-02:
+                     2..16 processors, token 200 ms, loss to 20%, messages to 20 KB; its seeds replay)
+  --trace N          log lines per involved node printed on a violation (default 50)
+  --quiet            print only the failing runs and the summary
+  --help             this text
+
+Each seed draws one run (test/sim/swarm.ts swarmOptions):
+  processors    2..32; 64 in ${clusterLargeProbability * 100}% of the runs (when --nodes is not given)
+  timers        base token 100..1000 ms (200 most often), token coefficient 0 or 5..50 ms per
+                processor beyond two, consensus 1.2 x token or 0.5..3 x token (at least a JOIN
+                round trip); join 20, merge 50, FAILED TO RECEIVE after 100 visits
+  links         loss 0..50%, duplication 0..20%, one-way delay up to half the token timeout and
+                at most ${rotationShareMax * 100}% of it for a rotation's n hops (a slower ring loses every commit token)
+  faults        partitions, heals, one-way cuts, isolation, a node that cannot receive, token
+                drops, crashes, quick restarts, graceful leaves, pauses, link quality changes
+                (loss up to 50%, duplication up to 20%), loss on one direction of one link, and
+                MCAST-only loss towards one node (FAILED TO RECEIVE)
+  messages      up to 4200 B usually, large ones up to 1 MiB (fragmented into ~750 datagrams),
+                at most ${largeBytesPerRunMax / 1024 / 1024} MiB of large ones per run
+Then the liveness phase: faults stop, the network heals, and the live nodes must converge
+within a bound derived from the drawn timers, delay and size (test/sim/checkers.ts).
+
+The line before the last counts the runs with FAILED TO RECEIVE and the runs per minute;
+the last line is 'sim: <runs> runs, <violations> violations, <delivered> messages delivered'
+and the exit code is 1 on any violation.`;
+
 function main(): number {
   const { values } = parseArgs({
     options: {
+      help: { type: 'boolean', default: false },
       seeds: { type: 'string' },
       seed: { type: 'string' },
       base: { type: 'string' },
@@ -65,9 +107,14 @@ function main(): number {
       quiet: { type: 'boolean', default: false },
       profile: { type: 'string' },
       ordering: { type: 'string', default: 'mixed' },
+      mix: { type: 'string', default: 'wide' },
     },
     strict: true,
   });
+  if (values.help) {
+    console.log(helpText);
+    return 0;
+  }
   const nodes = parseRange(values.nodes, 'nodes');
   const safety = parseRange(values.safety, 'safety');
   const profile = values.profile;
@@ -78,8 +125,11 @@ function main(): number {
   if (ordering !== 'classic' && ordering !== 'accelerated' && ordering !== 'mixed') {
     throw new Error(`--ordering expects classic, accelerated or mixed (got ${ordering})`);
   }
+  const mix = values.mix;
+  if (mix !== 'wide' && mix !== 'narrow') throw new Error(`--mix expects wide or narrow (got ${mix})`);
   const overrides: SwarmOverrides = {
     ordering,
+    mix,
     ...(profile !== undefined ? { profile } : {}),
     ...(nodes !== null ? { nodesMin: nodes[0], nodesMax: nodes[1] } : {}),
     ...(safety !== null ? { safetyMsMin: safety[0], safetyMsMax: safety[1] } : {}),
@@ -95,24 +145,30 @@ function main(): number {
   }
   let violations = 0;
   let delivered = 0;
+  let runsFailedToReceive = 0;
+  const started = performance.now();
   for (const seed of seeds) {
     const started = performance.now();
     const result = runSwarm(seed, overrides);
     const wallMs = performance.now() - started;
     delivered += result.delivered;
     violations += result.violations.length;
+    if (result.failedToReceive > 0) runsFailedToReceive += 1;
     const converged = result.convergedAfterMs === null ? 'no' : `${Math.round(result.convergedAfterMs)}ms/${result.boundMs}ms`;
     const status = result.violations.length === 0 ? 'ok' : `FAIL ${result.violations.length} violation(s)`;
     if (!values.quiet || result.violations.length > 0) {
       console.log(`seed=${seed} ${describeOptions(result.options)} | ${status} sent=${result.sent} delivered=${result.delivered}` +
-        ` converged=${converged}${result.judgedMs > 0 ? ` held=${result.heldMs}/${result.judgedMs}ms` : ''} live=[${result.live.join(',')}] virtual=${Math.round(result.virtualMs)}ms steps=${result.steps} wall=${Math.round(wallMs)}ms`);
+        ` converged=${converged}${result.judgedMs > 0 ? ` held=${result.heldMs}/${result.judgedMs}ms` : ''}` +
+        `${result.failedToReceive > 0 ? ` failedToReceive=${result.failedToReceive}` : ''} live=[${result.live.join(',')}] virtual=${Math.round(result.virtualMs)}ms steps=${result.steps} wall=${Math.round(wallMs)}ms`);
     }
     if (result.violations.length > 0) {
-      console.log(`  replay: npm run sim -- --seed ${seed}${profile !== undefined ? ` --profile ${profile}` : ''} --ordering ${ordering}${values.nodes !== undefined ? ` --nodes ${values.nodes}` : ''}${values.safety !== undefined ? ` --safety ${values.safety}` : ''}`);
+      console.log(`  replay: npm run sim -- --seed ${seed}${profile !== undefined ? ` --profile ${profile}` : ''} --ordering ${ordering}${mix !== 'wide' ? ` --mix ${mix}` : ''}${values.nodes !== undefined ? ` --nodes ${values.nodes}` : ''}${values.safety !== undefined ? ` --safety ${values.safety}` : ''}`);
       for (const v of result.violations) console.log(`  invariant ${v.invariant} (${invariantNames[v.invariant] ?? '?'}) n${v.node}: ${v.detail}`);
       if (traceLines > 0) for (const line of trace(result, traceLines)) console.log(`  ${line}`);
     }
   }
+  const minutes = (performance.now() - started) / 60_000;
+  console.log(`sim: FAILED TO RECEIVE in ${runsFailedToReceive} of ${seeds.length} runs; ${(seeds.length / minutes).toFixed(1)} runs per minute of wall time`);
   console.log(`sim: ${seeds.length} runs, ${violations} violations, ${delivered} messages delivered`);
   return violations > 0 ? 1 : 0;
 }

@@ -19,6 +19,7 @@
  */
 import { type Ordering, type TotemTimings } from '../../src/protocol/config.ts';
 import { fragmentRecordHeaderBytes } from '../../src/groups/format.ts';
+import { timeoutMsMin } from '../../src/limits.ts';
 import { MessageType } from '../../src/wire/messages.ts';
 import { AppModel, type TrafficOptions } from './app.ts';
 import {
@@ -31,6 +32,7 @@ import { Prng } from './prng.ts';
 
 export const faultKinds = [
   'partition', 'heal', 'crash', 'restart', 'leave', 'cut', 'isolate', 'deaf', 'tokenDrop', 'pause', 'quality',
+  'linkLoss', 'mcastLoss',
 ] as const;
 export type FaultKind = (typeof faultKinds)[number];
 
@@ -55,6 +57,8 @@ export interface SwarmOptions {
   readonly trafficAfterMs: number;
   /** delay of a quick restart after a crash: 1..this ms. */
   readonly quickRestartMaxMs?: number;
+  /** what a `quality` fault sets the links' loss and duplication to (default `qualityNarrow`). */
+  readonly quality?: QualityChoices;
   /**
    * Steady loss: the link quality kept for the whole run, the liveness phase
    * included (else the liveness phase runs on a perfect network), and the
@@ -64,6 +68,22 @@ export interface SwarmOptions {
    */
   readonly steady?: { readonly heldFractionMin: number };
 }
+
+export interface QualityChoices {
+  readonly loss: readonly number[];
+  readonly duplicate: readonly number[];
+}
+/** the `quality` fault of the narrow mix (the swarm before 2026-12-02). */
+export const qualityNarrow: QualityChoices = { loss: [0, 0, 0.01, 0.05, 0.1, 0.3], duplicate: [0, 0, 0.02, 0.1] };
+export const qualityWide: QualityChoices = { loss: [0, 0, 0.01, 0.05, 0.1, 0.3, 0.5], duplicate: [0, 0, 0.02, 0.1, 0.2] };
+
+/**
+ * 'wide' (the default): the fault space below (`wideOptions`). 'narrow': the
+ * random mix as it was before 2026-12-02 (2..16 processors, token 200 ms,
+ * loss to 20%, messages to 20 KB), kept so that a regression seed found in it
+ * replays the same run (`npm run sim -- --mix narrow --seed S`).
+ */
+export type SwarmMix = 'wide' | 'narrow';
 
 /** What a caller may pin; everything else derives from the seed. */
 export interface SwarmOverrides {
@@ -80,6 +100,8 @@ export interface SwarmOverrides {
   readonly options?: Partial<SwarmOptions>;
   /** a named profile (`swarmProfiles`) instead of the random mix. */
   readonly profile?: SwarmProfileName;
+  /** which random mix (default 'wide'). */
+  readonly mix?: SwarmMix;
 }
 
 export interface SwarmResult {
@@ -100,10 +122,13 @@ export interface SwarmResult {
   readonly heldMs: number;
   /** virtual ms of the safety phase that counted for heldMs. */
   readonly judgedMs: number;
+  /** FAILED TO RECEIVE events, all nodes and incarnations. */
+  readonly failedToReceive: number;
 }
 
 const noFaults: Record<FaultKind, number> = {
   partition: 0, heal: 0, crash: 0, restart: 0, leave: 0, cut: 0, isolate: 0, deaf: 0, tokenDrop: 0, pause: 0, quality: 0,
+  linkLoss: 0, mcastLoss: 0,
 };
 
 /**
@@ -160,9 +185,67 @@ export function isSwarmProfile(name: string): name is SwarmProfileName {
   return Object.hasOwn(swarmProfiles, name);
 }
 
+/**
+ * The random mix's fault space (docs/ARCHITECTURE.md "The simulator"):
+ *  - processors: 2..32, and 64 in `clusterLargeProbability` of the runs
+ *    (unless the caller pins the range);
+ *  - timers: base token timeout, token coefficient (per processor beyond
+ *    two, corosync's token_coefficient) and consensus timeout drawn; join,
+ *    merge and FAILED TO RECEIVE stay at simTimings;
+ *  - links: loss up to 50%, duplication up to 20%, one-way delay up to half
+ *    the token timeout; faults change the defaults, set one direction of one
+ *    link (asymmetric loss), drop MCASTs only (FAILED TO RECEIVE), besides
+ *    partitions, cuts, crashes, pauses…;
+ *  - messages: up to 1 MiB (~750 fragments), within a per-run byte budget.
+ */
+export const clusterLargeProbability = 0.02;
+export const clusterLargeNodes = 64;
+/** base token timeouts drawn (ms); simTimings' 200 is drawn twice as often. */
+export const tokenBaseMsChoices = [100, 200, 200, 300, 500, 1000] as const;
+/** Bytes of large messages one run may submit in all (AppModel largeBytesMax). */
+export const largeBytesPerRunMax = 4 * 1024 * 1024;
+/**
+ * The token's n hops may take at most this share of the token timeout. The
+ * token timeout is the ring's failure detector for a whole rotation: in
+ * COMMIT a processor that passed the commit token on declares the attempt
+ * lost unless the token is back within tokenMs (corosync alike, and
+ * corosync's token_coefficient exists to grow the timeout with the ring). A
+ * network whose rotation alone takes the token timeout fails every commit
+ * attempt (seen: 25 processors at 100 ms a hop with token 200, GATHER and
+ * COMMIT alternating for 70 s): a misconfiguration no ring protocol with that
+ * timeout survives, not a fault to ask it to survive. The remaining fifth
+ * covers the hold on an idle ring (about token / 12.75).
+ */
+export const rotationShareMax = 0.8;
+
+/** The largest one-way delay drawn for this token timeout and cluster size. */
+export function slowDelayMaxMs(tokenMs: number, nodeCount: number): number {
+  return Math.min(tokenMs / 2, (rotationShareMax * tokenMs) / nodeCount);
+}
+
+/** Offered load at most this many times what the window lets through per rotation (see `trafficIntervalMinMs`). */
+const loadOverCapacityMax = 2;
+
+/**
+ * The least mean interval between two submissions of one node so that the
+ * offered load stays within `loadOverCapacityMax` windows per rotation. A
+ * rotation is at least `nodes` hops of the mean link delay; past capacity the
+ * send queues fill and every further submission is refused, so a heavier load
+ * only lengthens the drain (the run's cost) without adding a new case.
+ */
+function trafficIntervalMinMs(nodeCount: number, link: LinkOptions, windowSize: number): number {
+  const rotationMs = nodeCount * (link.delayMinMs + link.delayJitterMs / 2);
+  return (nodeCount * rotationMs) / (windowSize * loadOverCapacityMax);
+}
+
 /** Derive a run's options from its seed (and the caller's pins). */
 export function swarmOptions(prng: Prng, overrides: SwarmOverrides = {}): SwarmOptions {
   if (overrides.profile !== undefined) return { ...swarmProfiles[overrides.profile](prng), ...overrides.options };
+  return overrides.mix === 'narrow' ? narrowOptions(prng, overrides) : wideOptions(prng, overrides);
+}
+
+/** The random mix before 2026-12-02, draw for draw (see `SwarmMix`). */
+function narrowOptions(prng: Prng, overrides: SwarmOverrides): SwarmOptions {
   const nodeCount = prng.int(overrides.nodesMin ?? 2, overrides.nodesMax ?? 16);
   const windowSize = prng.pick([10, 20, 50, 50, 80]);
   const wrap = prng.chance(0.2);
@@ -170,7 +253,6 @@ export function swarmOptions(prng: Prng, overrides: SwarmOverrides = {}): SwarmO
     windowSize,
     maxMessages: prng.int(1, Math.min(windowSize, 20)),
     missCountConst: prng.int(1, 5),
-    // near the u32 end so seqs wrap inside a ring (corosync SEQNO_START_MSG)
     seqStart: wrap ? 0xffff_ffff - prng.int(0, 300) : 0,
   };
   const lossy = prng.chance(0.7);
@@ -184,6 +266,7 @@ export function swarmOptions(prng: Prng, overrides: SwarmOverrides = {}): SwarmO
   const faultWeights: Record<FaultKind, number> = {
     partition: w(0.6, 4), heal: 3, crash: w(0.6, 3), restart: 3, leave: w(0.3, 2), cut: w(0.4, 3),
     isolate: w(0.4, 2), deaf: w(0.2, 1), tokenDrop: w(0.4, 2), pause: w(0.3, 2), quality: w(0.5, 2),
+    linkLoss: 0, mcastLoss: 0,
   };
   const sizeMaxBytes = prng.pick([64, 1400, 4200]);
   const traffic: TrafficOptions = {
@@ -194,7 +277,6 @@ export function swarmOptions(prng: Prng, overrides: SwarmOverrides = {}): SwarmO
     sizeLargeMaxBytes: Math.max(sizeMaxBytes, prng.pick([8000, 20000])),
     safeProbability: prng.pick([0, 0.2, 0.5, 1]),
   };
-  // drawn last, from this fork only: pinning the ordering keeps the rest of the run the same
   const drawnOrdering: Ordering = prng.pick(['classic', 'accelerated'] as const);
   const maxMessages = timings.maxMessages ?? 1;
   const ordering = overrides.ordering === undefined || overrides.ordering === 'mixed' ? drawnOrdering : overrides.ordering;
@@ -215,15 +297,119 @@ export function swarmOptions(prng: Prng, overrides: SwarmOverrides = {}): SwarmO
   };
 }
 
+/** The wide mix (the default; the fault space above). */
+function wideOptions(prng: Prng, overrides: SwarmOverrides): SwarmOptions {
+  const nodesPinned = overrides.nodesMin !== undefined || overrides.nodesMax !== undefined;
+  const large = prng.chance(clusterLargeProbability);
+  const nodesDrawn = prng.int(overrides.nodesMin ?? 2, overrides.nodesMax ?? 32);
+  const nodeCount = large && !nodesPinned ? clusterLargeNodes : nodesDrawn;
+  const windowSize = prng.pick([10, 20, 50, 50, 80]);
+  const wrap = prng.chance(0.2);
+  const tokenBaseMs = prng.pick(tokenBaseMsChoices);
+  const tokenCoefficientMs = prng.chance(0.3) ? prng.pick([5, 10, 20, 50]) : 0;
+  // the token timeout of this cluster size (config.ts deriveTotemConfig)
+  const tokenMs = nodeCount >= 3 ? tokenBaseMs + (nodeCount - 2) * tokenCoefficientMs : tokenBaseMs;
+  const lossy = prng.chance(0.7);
+  const slow = prng.chance(0.15);
+  let delayMinMs = prng.real(0.05, 1);
+  let delayJitterMs: number = prng.pick([0.1, 1, 2, 5]);
+  if (slow) {
+    // a slow network: a one-way delay of up to half the token timeout, and
+    // at most `rotationShareMax` of it for the n hops of a rotation
+    const delayMaxMs = slowDelayMaxMs(tokenMs, nodeCount) * prng.pick([0.1, 0.25, 0.5, 1]);
+    delayMinMs = delayMaxMs * prng.real(0, 0.9);
+    delayJitterMs = delayMaxMs - delayMinMs;
+  } else if (delayMinMs + delayJitterMs > slowDelayMaxMs(tokenMs, nodeCount)) {
+    // a fast network too can be too slow for a short token and many hops (100 ms, 29 × 6 ms)
+    const scale = slowDelayMaxMs(tokenMs, nodeCount) / (delayMinMs + delayJitterMs);
+    delayMinMs *= scale;
+    delayJitterMs *= scale;
+  }
+  const link: LinkOptions = {
+    delayMinMs,
+    delayJitterMs,
+    lossProbability: lossy ? prng.pick([0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.5]) : 0,
+    duplicateProbability: prng.chance(0.3) ? prng.pick([0.01, 0.05, 0.1, 0.2]) : 0,
+  };
+  // consensus: corosync's 1.2 × token, or drawn from half a token to three,
+  // but never below the join timeout (config.ts) nor below a JOIN round trip
+  // (a JOIN period plus the delay there and back): a consensus timeout shorter
+  // than that declares live processors failed in every round, and no protocol
+  // converges with peers it cannot hear from in time.
+  const consensusFactor = prng.pick([0, 0, 0.5, 1, 2, 3]);
+  const joinRoundMs = (simTimings.joinMs ?? 0) + 2 * (link.delayMinMs + link.delayJitterMs);
+  const consensusMs = consensusFactor === 0 ? undefined : Math.max(timeoutMsMin, Math.ceil(joinRoundMs), Math.round(consensusFactor * tokenMs));
+  const timings: TotemTimings = {
+    tokenMs: tokenBaseMs,
+    tokenCoefficientMs,
+    ...(consensusMs !== undefined ? { consensusMs } : {}),
+    windowSize,
+    maxMessages: prng.int(1, Math.min(windowSize, 20)),
+    missCountConst: prng.int(1, 5),
+    // near the u32 end so seqs wrap inside a ring (corosync SEQNO_START_MSG)
+    seqStart: wrap ? 0xffff_ffff - prng.int(0, 300) : 0,
+  };
+  const w = (p: number, hi: number): number => (prng.chance(p) ? prng.int(1, hi) : 0);
+  const faultWeights: Record<FaultKind, number> = {
+    partition: w(0.6, 4), heal: 3, crash: w(0.6, 3), restart: 3, leave: w(0.3, 2), cut: w(0.4, 3),
+    isolate: w(0.4, 2), deaf: w(0.2, 1), tokenDrop: w(0.4, 2), pause: w(0.3, 2), quality: w(0.5, 2),
+    linkLoss: w(0.4, 2), mcastLoss: w(0.3, 2),
+  };
+  const sizeMaxBytes = prng.pick([64, 1400, 4200]);
+  const huge = prng.chance(0.15);
+  const sizeLargeMaxBytes = huge ? prng.pick([64 * 1024, 256 * 1024, 1024 * 1024]) : Math.max(sizeMaxBytes, prng.pick([8000, 20000]));
+  const intervalDrawnMs = prng.pick([10, 30, 100, 300]) * Math.max(1, nodeCount / 4);
+  const traffic: TrafficOptions = {
+    intervalMeanMs: Math.max(intervalDrawnMs, trafficIntervalMinMs(nodeCount, link, windowSize)),
+    smallProbability: prng.real(0, 0.6),
+    largeProbability: prng.pick([0, 0.02, 0.1]),
+    sizeMaxBytes,
+    sizeLargeMaxBytes,
+    largeBytesMax: largeBytesPerRunMax,
+    safeProbability: prng.pick([0, 0.2, 0.5, 1]),
+  };
+  // drawn last, from this fork only: pinning the ordering keeps the rest of the run the same
+  const drawnOrdering: Ordering = prng.pick(['classic', 'accelerated'] as const);
+  const maxMessages = timings.maxMessages ?? 1;
+  const ordering = overrides.ordering === undefined || overrides.ordering === 'mixed' ? drawnOrdering : overrides.ordering;
+  const acceleratedWindow = prng.pick([0, 1, Math.floor(maxMessages / 2), maxMessages]);
+  const safetyMs = prng.int(overrides.safetyMsMin ?? 2000, overrides.safetyMsMax ?? 8000);
+  const faultIntervalMeanMs = prng.pick([50, 150, 400, 1000]);
+  const quickRestartProbability = prng.real(0, 0.5);
+  const restartAll = prng.chance(0.7);
+  const trafficWhileConverging = prng.chance(0.5);
+  const trafficAfterMs = prng.int(200, 600);
+  // drawn after everything else, so adding it changed no earlier draw: the congestion back-off's floor
+  // below its default (maxMessages) in a third of the runs, down to evs4j's 1
+  const windowSizeMin = prng.chance(1 / 3) ? prng.int(1, maxMessages) : undefined;
+  return {
+    nodeCount,
+    timings: { ...timings, ordering, acceleratedWindow, ...(windowSizeMin === undefined ? {} : { windowSizeMin }) },
+    link,
+    safetyMs,
+    faultIntervalMeanMs,
+    faultWeights,
+    quickRestartProbability,
+    traffic,
+    restartAll,
+    trafficWhileConverging,
+    trafficAfterMs,
+    quality: qualityWide,
+    ...overrides.options,
+  };
+}
+
 export function describeOptions(o: SwarmOptions): string {
   const weights = faultKinds.filter((k) => o.faultWeights[k] > 0).map((k) => `${k}:${o.faultWeights[k]}`).join(',');
   const t = o.timings;
-  return `nodes=${o.nodeCount} safety=${o.safetyMs}ms window=${t.windowSize ?? '-'}/${t.maxMessages ?? '-'} miss=${t.missCountConst ?? '-'}` +
+  const timers = t.tokenMs === undefined ? '' : ` token=${t.tokenMs}${t.tokenCoefficientMs ? `+${t.tokenCoefficientMs}/node` : ''}` +
+    `${t.consensusMs !== undefined ? ` consensus=${t.consensusMs}` : ''}`;
+  return `nodes=${o.nodeCount} safety=${o.safetyMs}ms${timers} window=${t.windowSize ?? '-'}/${t.maxMessages ?? '-'}${t.windowSizeMin === undefined ? '' : `/min ${t.windowSizeMin}`} miss=${t.missCountConst ?? '-'}` +
     ` ordering=${t.ordering ?? 'classic'}${t.ordering === 'accelerated' ? `/${t.acceleratedWindow ?? '-'}` : ''}` +
     `${t.seqStart !== undefined && t.seqStart !== 0 ? ` seqStart=0x${t.seqStart.toString(16)}` : ''}` +
     ` delay=${o.link.delayMinMs.toFixed(2)}+${o.link.delayJitterMs} loss=${o.link.lossProbability} dup=${o.link.duplicateProbability}` +
     ` faults=every~${o.faultIntervalMeanMs}ms{${weights}} quickRestart=${o.quickRestartProbability.toFixed(2)}` +
-    ` traffic=every~${Math.round(o.traffic.intervalMeanMs)}ms size<=${o.traffic.sizeMaxBytes}/${o.traffic.sizeLargeMaxBytes} safe=${o.traffic.safeProbability}` +
+    ` traffic=every~${Math.round(o.traffic.intervalMeanMs)}ms size<=${o.traffic.sizeMaxBytes}/${o.traffic.sizeLargeMaxBytes}${o.traffic.largeProbability > 0 ? `@${o.traffic.largeProbability}` : ''} safe=${o.traffic.safeProbability}` +
     ` restartAll=${o.restartAll} trafficWhileConverging=${o.trafficWhileConverging}`;
 }
 
@@ -252,9 +438,10 @@ class Faults {
   }
 
   private quality(): void {
+    const choices = this.options.quality ?? qualityNarrow;
     this.cluster.network.setLinkDefaults({
-      lossProbability: this.prng.pick([0, 0, 0.01, 0.05, 0.1, 0.3]),
-      duplicateProbability: this.prng.pick([0, 0, 0.02, 0.1]),
+      lossProbability: this.prng.pick(choices.loss),
+      duplicateProbability: this.prng.pick(choices.duplicate),
     });
   }
 
@@ -322,6 +509,34 @@ class Faults {
       }
       case 'quality':
         return this.quality();
+      case 'linkLoss': {
+        // one direction of one link (asymmetric): the way back keeps the defaults
+        const from = any();
+        const to = any();
+        if (from === to) return;
+        c.network.setLink(from, to, {
+          lossProbability: this.prng.pick([0.1, 0.3, 0.5, 0.9]),
+          duplicateProbability: this.prng.pick([0, 0, 0.1, 0.2]),
+        });
+        if (this.prng.chance(0.5)) c.after(this.prng.int(50, 2000), () => c.network.clearLink(from, to));
+        return;
+      }
+      case 'mcastLoss': {
+        // MCASTs only, towards one processor (tokens and membership still get
+        // through): its aru falls behind while the ring goes on, the case
+        // FAILED TO RECEIVE is for. It takes failRecvConst (100) visits with
+        // the aru stuck — all of them lost, since a retransmission that gets
+        // through moves the aru — so mostly total loss, for long enough for
+        // 100 rotations (held tokens on a quiet ring rotate every hold).
+        // A link setting, not a drop filter: a heal (connectivity) leaves it.
+        const to = any();
+        const mcastLossProbability = this.prng.pick([0.5, 1, 1, 1]);
+        for (const from of c.ids) if (from !== to) c.network.setLink(from, to, { mcastLossProbability });
+        c.after(this.prng.int(500, 5000), () => {
+          for (const from of c.ids) if (from !== to) c.network.setLink(from, to, { mcastLossProbability: 0 });
+        });
+        return;
+      }
     }
   }
 
@@ -379,7 +594,8 @@ function flowInput(cluster: Cluster, options: SwarmOptions, trafficStoppedAt: nu
   return {
     rotationMs: drainRotationMs(config, options.nodeCount, delayMaxMs, loss),
     holdMs: config.holdMs,
-    maxMessages: config.maxMessages,
+    // what two rotations carry at least: maxMessages, or less when the congestion back-off's floor is lower
+    maxMessages: Math.min(config.maxMessages, config.windowSizeMin),
     missCountConst: config.missCountConst,
     transmissionsPerDatagram: transmissionsPerDatagram(loss, receivers),
     retryRotations: retryRotations(loss, receivers),
@@ -388,17 +604,41 @@ function flowInput(cluster: Cluster, options: SwarmOptions, trafficStoppedAt: nu
   };
 }
 
+/** The simulator's message and send-queue limits (Cluster's defaults), raised when a run's messages are larger. */
+const messageBytesMaxSim = 64 * 1024;
+const queueBytesMaxSim = 256 * 1024;
+
+/**
+ * Packets in flight beyond which a run is a message storm (invariant 0). A
+ * GATHER is the legitimate peak. Within one link delay a processor multicasts
+ * its periodic JOINs (delay / joinMs + 1 of them) and answers JOINs that
+ * grow its sets: its proc and failed sets grow at most n times each, and a
+ * JOIN without news is not answered (docs/DEVIATIONS.md, join rule 4 without
+ * news). Each multicast is n copies, each copy duplicated at most once:
+ *   2 × n² × (2n + delay / joinMs + 1)
+ * (seen legitimately: 36,445 in flight with 64 processors in GATHER, ~4.4
+ * JOINs each). The 20 000 below that covers a window of MCASTs and their
+ * retransmissions on a fast network, as before; more than the sum is a storm.
+ */
+function inFlightMaxFor(nodeCount: number, delayMaxMs: number, joinMs: number): number {
+  return 20_000 + 2 * nodeCount * nodeCount * (2 * nodeCount + Math.ceil(delayMaxMs / joinMs) + 1);
+}
+
 /** One complete run: safety phase, liveness phase, checkers. */
 export function runSwarm(seed: number, overrides: SwarmOverrides = {}): SwarmResult {
   const root = new Prng(seed);
   const options = swarmOptions(root.fork(), overrides);
+  const delayMaxMs = options.link.delayMinMs + options.link.delayJitterMs;
   const cluster = new Cluster({
     nodeCount: options.nodeCount,
     prng: root.fork(),
     timings: { ...simTimings, ...options.timings },
     link: options.link,
     startAll: false,
-    inFlightMax: 20_000,
+    messageBytesMax: Math.max(messageBytesMaxSim, options.traffic.sizeLargeMaxBytes),
+    // room for two of the largest messages, as for the usual ones before
+    queueBytesMax: Math.max(queueBytesMaxSim, 2 * options.traffic.sizeLargeMaxBytes),
+    inFlightMax: inFlightMaxFor(options.nodeCount, delayMaxMs, simTimings.joinMs ?? 1),
     stepsMax: overrides.stepsMax ?? 20_000_000,
     ...(overrides.coreLogLines !== undefined ? { coreLogLines: overrides.coreLogLines } : {}),
   });
@@ -407,7 +647,7 @@ export function runSwarm(seed: number, overrides: SwarmOverrides = {}): SwarmRes
   const traffic = new Traffic(cluster, new AppModel(root.fork(), options.traffic));
   const violations: Violation[] = [];
   const config = cluster.config(1);
-  const boundMs = livenessBoundMs(config, options.nodeCount, options.link.delayMinMs + options.link.delayJitterMs);
+  const boundMs = livenessBoundMs(config, options.nodeCount, delayMaxMs);
   let convergedAfterMs: number | null = null;
   let live: number[] = [];
   let heldMs = 0;
@@ -512,5 +752,6 @@ export function runSwarm(seed: number, overrides: SwarmOverrides = {}): SwarmRes
     cluster,
     heldMs,
     judgedMs,
+    failedToReceive: cluster.failedToReceive,
   };
 }

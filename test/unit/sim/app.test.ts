@@ -31,6 +31,18 @@ describe('app payloads', () => {
     expect(makePayload(1, 1, 64).subarray(12)).not.toEqual(makePayload(2, 1, 64).subarray(12));
   });
 
+  it('AppModel: large messages stop at the run\'s byte budget', () => {
+    const app = new AppModel(new Prng(3), {
+      intervalMeanMs: 10, smallProbability: 0, largeProbability: 1, sizeMaxBytes: 100, sizeLargeMaxBytes: 1024 * 1024,
+      largeBytesMax: 3 * 1024 * 1024, safeProbability: 0,
+    });
+    const sizes = Array.from({ length: 200 }, () => app.size());
+    const large = sizes.filter((size) => size > 100);
+    expect(large.length).toBeGreaterThan(2);
+    expect(large.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(3 * 1024 * 1024);
+    expect(sizes.slice(-50).every((size) => size <= 100)).toBe(true);
+  });
+
   it('AppModel: sizes within bounds, counters consumed only when accepted', () => {
     const app = new AppModel(new Prng(1), {
       intervalMeanMs: 10, smallProbability: 0.3, largeProbability: 0.1, sizeMaxBytes: 3000, sizeLargeMaxBytes: 9000, safeProbability: 0.5,

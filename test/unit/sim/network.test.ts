@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toAll } from '../../../src/protocol/ready.ts';
-import { MessageType, type Join, type Message, type OrfToken } from '../../../src/wire/messages.ts';
+import { Guarantee, MessageType, type Join, type Mcast, type Message, type OrfToken } from '../../../src/wire/messages.ts';
 import { wireCodec } from '../../sim/cluster.ts';
 import { Network, type Arrival, type NetworkOptions } from '../../sim/network.ts';
 import { Prng } from '../../sim/prng.ts';
@@ -11,6 +11,10 @@ const join = (sender: number): Join => ({
 const token = (sender: number): OrfToken => ({
   type: MessageType.OrfToken, sender, ringId: { rep: 1, seq: 4 }, seq: 0, tokenSeq: 0, aru: 0, aruAddr: 0,
   backlog: 0, fcc: 0, retransFlag: false, rtrList: [],
+});
+
+const mcast = (sender: number, seq: number): Mcast => ({
+  type: MessageType.Mcast, sender, ringId: { rep: 1, seq: 4 }, seq, guarantee: Guarantee.Agreed, payload: new Uint8Array(8), inner: null,
 });
 
 function network(options: Partial<NetworkOptions> = {}): Network {
@@ -24,6 +28,23 @@ function drain(n: Network): Arrival[] {
 }
 
 describe('Network', () => {
+  it('MCAST-only loss on the links towards one node: its MCASTs go, the rest and the loopback arrive; a heal keeps it', () => {
+    const n = network();
+    for (const from of [1, 2]) n.setLink(from, 3, { mcastLossProbability: 1 });
+    n.heal();
+    for (let seq = 1; seq <= 20; seq++) n.send(0, 1, { to: toAll, message: mcast(1, seq) });
+    n.send(0, 2, { to: toAll, message: join(2) });
+    n.send(0, 3, { to: toAll, message: mcast(3, 1) });
+    const arrivals = drain(n);
+    expect(arrivals.filter((a) => a.to === 3 && a.message.type === MessageType.Mcast).map((a) => a.from)).toEqual([3]);
+    expect(arrivals.filter((a) => a.to === 3 && a.message.type === MessageType.Join)).toHaveLength(1);
+    expect(arrivals.filter((a) => a.to === 2 && a.message.type === MessageType.Mcast)).toHaveLength(21);
+    n.clearLink(1, 3);
+    n.send(1, 1, { to: 3, message: mcast(1, 21) });
+    expect(drain(n)).toHaveLength(1);
+  });
+
+
   it('multicast reaches every node including the sender; unicast one node', () => {
     const n = network();
     n.send(0, 1, { to: toAll, message: join(1) });
