@@ -74,7 +74,7 @@ function options(): Option[] {
     described(new Option('--window-size-min <messages>', "the congestion back-off's floor; = window size turns it off").argParser(integerIn(1, 1e6)),
       "the library's, max messages"),
     described(new Option('--ordering <ordering>', 'token visit: classic, or accelerated (part of the new messages after the token)')
-      .choices(orderings), lib(totemDefaults.ordering)),
+      .choices(orderings), lib(optionDefaults.ordering)),
     described(new Option('--accelerated-window <messages>', 'accelerated: new messages per visit sent after the token, 0..max messages')
       .argParser(integerIn(0, 1e6)), `the library's, min(${totemDefaults.acceleratedWindow}, max messages)`),
     described(new Option('--netmtu <bytes>', 'largest packet incl. IP/UDP headers, in bytes: larger Totem frames go as several UDP datagrams').argParser(integerIn(576, 65535)),

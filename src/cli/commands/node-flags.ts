@@ -89,7 +89,7 @@ export const totemFlags: readonly FlagSpec[] = [
   { flags: '--window-size-min <messages>', path: 'totem.windowSizeMin', kind: 'number', description: 'the congestion back-off\'s floor; = --window-size turns it off (default: max messages)' },
   { flags: '--miss-count-const <visits>', path: 'totem.missCountConst', kind: 'number', description: `token visits a seq is missing before it is requested (default: ${t.missCountConst})` },
   { flags: '--fail-recv-const <visits>', path: 'totem.failRecvConst', kind: 'number', description: `token visits without progress before FAILED TO RECEIVE (default: ${t.failRecvConst})` },
-  { flags: '--ordering <classic|accelerated>', path: 'totem.ordering', kind: 'text', description: `token visit: classic, or accelerated = part of a visit's new messages after the token (Spread's Accelerated Ring); every node the same (default: ${t.ordering})` },
+  { flags: '--ordering <classic|accelerated>', path: 'totem.ordering', kind: 'text', description: `token visit: classic, or accelerated = part of a visit's new messages after the token (Spread's Accelerated Ring); every node the same (default: ${d.ordering})` },
   { flags: '--accelerated-window <messages>', path: 'totem.acceleratedWindow', kind: 'number', description: `accelerated: new messages per visit sent after the token, 0..--max-messages (default: min(${t.acceleratedWindow}, --max-messages))` },
   { flags: '--seqno-unchanged-const <visits>', path: 'totem.seqnoUnchangedConst', kind: 'number', description: `idle token visits before the token is held (default: ${t.seqnoUnchangedConst})` },
 ];
