@@ -101,7 +101,9 @@ describe('EvsNode options', () => {
 
   it('totem.ordering and totem.acceleratedWindow: defaults, bounds 0..maxMessages', () => {
     const d = resolveOptions(base).totem;
-    expect([d.ordering, d.acceleratedWindow]).toEqual([totemDefaults.ordering, Math.min(totemDefaults.acceleratedWindow, d.maxMessages)]);
+    // the runtime's default is the Accelerated Ring; the core's (totemDefaults, the simulator's) stays classic
+    expect([d.ordering, d.acceleratedWindow]).toEqual(['accelerated', Math.min(totemDefaults.acceleratedWindow, d.maxMessages)]);
+    expect(totemDefaults.ordering).toBe('classic');
     expect(resolveOptions({ ...base, totem: { maxMessages: 4 } }).totem.acceleratedWindow).toBe(4);
     const a = resolveOptions({ ...base, totem: { ordering: 'accelerated', maxMessages: 9, acceleratedWindow: 9 } }).totem;
     expect([a.ordering, a.acceleratedWindow]).toEqual(['accelerated', 9]);
