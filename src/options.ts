@@ -6,8 +6,8 @@
  * Totem timings use corosync's names in camelCase with units last and its
  * derivations (src/protocol/config.ts); evs4j's names are accepted as aliases.
  */
-import { isIPv4 } from 'node:net';
 import { invalidOption } from './errors.ts';
+import { integer, ipv4, nonEmptyString, oneOf, rejectUnknown } from './option-checks.ts';
 import {
   clusterKeyBytesMax,
   clusterKeyBytesMin,
@@ -208,36 +208,6 @@ const timingMin: Readonly<Record<string, number>> = {
   tokenMs: totemTimeoutMsMin, tokenRetransmitMs: totemTimeoutMsMin, joinMs: totemTimeoutMsMin, consensusMs: totemTimeoutMsMin,
   mergeMs: totemTimeoutMsMin, holdMs: totemHoldMsMin,
 };
-
-function rejectUnknown(object: object, known: Set<string>, prefix: string): void {
-  for (const key of Object.keys(object)) {
-    if (!known.has(key)) throw invalidOption(`${prefix}${key}`, 'is not an option', key);
-  }
-}
-
-function integer(path: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidOption(path, `must be an integer from ${min} to ${max}`, value);
-  }
-  return value;
-}
-
-function ipv4(path: string, value: unknown): string {
-  if (typeof value !== 'string' || !isIPv4(value)) throw invalidOption(path, 'must be an IPv4 address', value);
-  return value;
-}
-
-function oneOf<T extends string>(path: string, value: unknown, allowed: readonly T[]): T {
-  if (typeof value !== 'string' || !allowed.includes(value as T)) {
-    throw invalidOption(path, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
-  }
-  return value as T;
-}
-
-function nonEmptyString(path: string, value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0) throw invalidOption(path, 'must be a non-empty string', value);
-  return value;
-}
 
 function resolveMembers(o: EvsNodeOptions, port: number): ResolvedMember[] {
   if (o.members === undefined) return [];
