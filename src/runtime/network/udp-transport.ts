@@ -209,10 +209,16 @@ export class UdpTransport {
     if (gso !== null && all !== undefined && packets.length > 1 && this.unicast.getSendQueueCount() === 0) {
       const parts: Uint8Array[] = [];
       let bytes = 0;
-      for (const packet of packets) {
+      for (let i = 0; i < packets.length; i++) {
+        const packet = packets[i]!;
+        const size = datagramBytes(packet);
+        // the kernel cuts the run every segmentBytes: a shorter packet before the last would shift every later one
+        if (size > segmentBytes || (size < segmentBytes && i < packets.length - 1)) {
+          throw new RangeError(`sendRun: packet ${i} of ${packets.length} has ${size} bytes; every one but the last must have ${segmentBytes}`);
+        }
         if (packet instanceof Uint8Array) parts.push(packet);
         else for (const part of packet) parts.push(part);
-        bytes += datagramBytes(packet);
+        bytes += size;
       }
       const result = gso.send(gso.fd, segmentBytes, parts, all);
       if (result > 0) {
@@ -223,7 +229,7 @@ export class UdpTransport {
         this.stats.txBytes += bytes * done;
         if (to === 0 && this.options.transport === 'udp') this.stats.txMulticast += packets.length;
         if (done === n) return;
-      } else if (result !== -11 /* EAGAIN */) {
+      } else if (result < 0 && result !== -11 /* EAGAIN */) {
         this.gso = null;
         this.gsoStatus = `off: the kernel refused a segmented send (errno ${-result})`;
       }

@@ -76,3 +76,13 @@ describe.each(['auto', 'off'] as const)('sendRun with udpGso %s', (udpGso) => {
     expect(received.get(1)).toEqual([]);
   });
 });
+
+describe('sendRun refuses a run the kernel would cut wrongly', () => {
+  it('throws when a packet before the last is not segmentBytes long', async () => {
+    await open('auto');
+    const run = [Buffer.alloc(1000), Buffer.alloc(900), Buffer.alloc(1000)];
+    expect(() => transports[0]!.sendRun(0, run, 1000)).toThrow(/packet 1 of 3 has 900 bytes/);
+    expect(() => transports[0]!.sendRun(0, [Buffer.alloc(1000), Buffer.alloc(1001)], 1000)).toThrow(/packet 1 of 2 has 1001 bytes/);
+    expect(transports[0]!.stats.txDatagrams).toBe(0);
+  });
+});
