@@ -33,6 +33,8 @@ const sansIo = {
     { name: 'process', message: 'sans-IO: no process access in the core.' },
     { name: 'require', message: 'sans-IO: no dynamic loading in the core.' },
   ],
+  // import() is loading at run time, and the import rules above do not see it
+  'no-restricted-syntax': ['error', { selector: 'ImportExpression', message: 'sans-IO: no dynamic import() in the core.' }],
   'no-restricted-properties': ['error',
     { object: 'Math', property: 'random', message: 'sans-IO: randomness is passed in.' },
     { object: 'Date', property: 'now', message: 'sans-IO: time is passed in as `now`.' },

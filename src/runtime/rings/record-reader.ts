@@ -5,7 +5,7 @@
 import type { RingBuffer } from 'ringbuf.js';
 import { Doorbell, type WakeReason } from './doorbell.ts';
 import { readU32LE } from '../../bytes.ts';
-import { openRing, RECORD_HEADER_BYTES, type RecordRingShared } from './ring-layout.ts';
+import { RECORD_HEADER_BYTES, RecordRingEnd, type RecordRingShared } from './ring-layout.ts';
 
 /**
  * How the reader moves bytes out of the ring: `'ringbuf'` = ringbuf.js's own
@@ -43,13 +43,8 @@ export interface RecordReaderOptions {
  * `read()` without `out` returns a fresh copy the caller owns. Do not call
  * `read`/`drain` from inside a `drain` callback.
  */
-export class RecordReader {
-  readonly capacity: number;
-  readonly maxRecordBytes: number;
+export class RecordReader extends RecordRingEnd {
 
-  private readonly rb: RingBuffer;
-  private readonly dataBell: Doorbell;
-  private readonly spaceBell: Doorbell;
   private readonly chunkBytes: number;
   private readonly pop: (into: Uint8Array, count: number, offset: number) => number;
   private readonly scratch: Uint8Array;
@@ -60,11 +55,7 @@ export class RecordReader {
   private start = 0;
 
   constructor(shared: RecordRingShared, options: RecordReaderOptions = {}) {
-    this.rb = openRing(shared, 'RecordReader');
-    this.dataBell = new Doorbell(shared.dataBell);
-    this.spaceBell = new Doorbell(shared.spaceBell);
-    this.capacity = this.rb.capacity();
-    this.maxRecordBytes = this.capacity - RECORD_HEADER_BYTES;
+    super(shared, 'RecordReader');
     const chunk = options.chunkBytes ?? 64 * 1024;
     if (!Number.isInteger(chunk) || chunk < 1) throw new RangeError(`RecordReader: chunkBytes must be a positive integer (got ${chunk})`);
     this.chunkBytes = chunk;

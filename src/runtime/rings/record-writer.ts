@@ -5,7 +5,7 @@
  */
 import type { RingBuffer } from 'ringbuf.js';
 import { Doorbell, type WakeReason } from './doorbell.ts';
-import { openRing, RECORD_HEADER_BYTES, type RecordRingShared } from './ring-layout.ts';
+import { RECORD_HEADER_BYTES, RecordRingEnd, type RecordRingShared } from './ring-layout.ts';
 
 type OffsetWriter = Parameters<RingBuffer['writeCallbackWithOffset']>[1];
 
@@ -22,17 +22,10 @@ export interface RecordWriterOptions {
 
 /**
  * Producer side. `tryWrite*` never block and never allocate; call `flush()`
- * once after a batch of writes to wake a sleeping consumer.
+ * once after a batch of writes to wake a sleeping consumer. `maxRecordBytes`
+ * is the largest record `tryWrite` accepts (header + body for `tryWriteParts`).
  */
-export class RecordWriter {
-  /** bytes of frames the ring holds. */
-  readonly capacity: number;
-  /** the largest record `tryWrite` accepts (header + body for `tryWriteParts`). */
-  readonly maxRecordBytes: number;
-
-  private readonly rb: RingBuffer;
-  private readonly dataBell: Doorbell;
-  private readonly spaceBell: Doorbell;
+export class RecordWriter extends RecordRingEnd {
   private readonly wakeFreeBytes: number;
 
   // The frame being written, read by `fill` (a bound method, not a closure per write).
@@ -42,11 +35,7 @@ export class RecordWriter {
   private readonly fill: OffsetWriter;
 
   constructor(shared: RecordRingShared, options: RecordWriterOptions = {}) {
-    this.rb = openRing(shared, 'RecordWriter');
-    this.dataBell = new Doorbell(shared.dataBell);
-    this.spaceBell = new Doorbell(shared.spaceBell);
-    this.capacity = this.rb.capacity();
-    this.maxRecordBytes = this.capacity - RECORD_HEADER_BYTES;
+    super(shared, 'RecordWriter');
     const wake = options.wakeFreeBytes ?? Math.floor(this.capacity / 4);
     if (!Number.isInteger(wake) || wake < 1) throw new RangeError(`RecordWriter: wakeFreeBytes must be a positive integer (got ${wake})`);
     this.wakeFreeBytes = Math.min(wake, this.capacity);

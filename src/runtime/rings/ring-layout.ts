@@ -3,6 +3,7 @@
  * the threads use it): the frame header and the ringbuf.js storage.
  */
 import { RingBuffer } from 'ringbuf.js';
+import { Doorbell } from './doorbell.ts';
 
 /** bytes of the length prefix of every frame. */
 export const RECORD_HEADER_BYTES = 4;
@@ -27,4 +28,23 @@ export function openRing(shared: RecordRingShared, who: string): RingBuffer {
   }
   if (shared.ring.byteLength < 8 + MIN_CAPACITY + 1) throw new RangeError(`${who}: ring storage too small`);
   return new RingBuffer(shared.ring, Uint8Array);
+}
+
+/** What each end of a record ring opens: the ring, both doorbells and its limits. */
+export abstract class RecordRingEnd {
+  /** bytes of frames the ring holds. */
+  readonly capacity: number;
+  /** the largest record the ring takes (its frame header excluded). */
+  readonly maxRecordBytes: number;
+  protected readonly rb: RingBuffer;
+  protected readonly dataBell: Doorbell;
+  protected readonly spaceBell: Doorbell;
+
+  protected constructor(shared: RecordRingShared, who: string) {
+    this.rb = openRing(shared, who);
+    this.dataBell = new Doorbell(shared.dataBell);
+    this.spaceBell = new Doorbell(shared.spaceBell);
+    this.capacity = this.rb.capacity();
+    this.maxRecordBytes = this.capacity - RECORD_HEADER_BYTES;
+  }
 }
