@@ -96,6 +96,7 @@ function installNewRing(s: ProcessorState, left: number[], joined: number[]): vo
   s.memberList = [...s.newMembers];
   s.procList = [...s.newMembers];
   s.failedList = [];
+  s.excludedBy.clear();
   s.oldRingId = s.myRingId;
   s.oldRingStateSaved = false;
   s.setRetransFlag = false;

@@ -121,6 +121,8 @@ export class ProcessorState {
   deferred: (Join | MergeDetect | Mcast)[] = [];
   /** the highest ring seq each processor has shown me (JOINs, foreign messages). */
   ringSeqSeen = new Map<number, number>();
+  /** processors whose latest JOIN since my last installation named me failed (gather.ts `adoptedFailures`). */
+  excludedBy = new Set<number>();
   tokenRingIdSeq: number;
   failedToRecv = false;
 

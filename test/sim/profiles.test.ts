@@ -11,7 +11,10 @@
  * Besides seeds 1..TOTEM_PROFILE_SEEDS (default 2), the seeds that failed
  * while this was built run too (regressions):
  *  - loss30 17: 88% held, a slow first formation, before the consensus back-off;
- *    42: 84% held with 10 token retransmits alone;
+ *    42: 84% held with 10 token retransmits alone; 4: 83% held, the token
+ *    lost on its last hop (five copies dropped) while the ring was busy,
+ *    before a newly numbered MCAST restarted the token-loss timer
+ *    (operational.ts `numberedSinceMyVisit`);
  *  - storm 149: never converged with main's core (corosync's 4 retransmits);
  *    171, 196: never converged with 10 retransmits, before COMMIT ended at a refusing JOIN.
  */
@@ -20,7 +23,7 @@ import { invariantNames } from './checkers.ts';
 import { runSwarm, swarmProfiles, type SwarmProfileName } from './swarm.ts';
 
 const seedCount = Number(process.env['TOTEM_PROFILE_SEEDS'] ?? 2);
-const regressions: Record<SwarmProfileName, readonly number[]> = { loss30: [17, 42], storm: [149, 171, 196] };
+const regressions: Record<SwarmProfileName, readonly number[]> = { loss30: [17, 42, 4], storm: [149, 171, 196] };
 
 describe.each(Object.keys(swarmProfiles) as SwarmProfileName[])('swarm profile %s', (profile) => {
   const seeds = [...Array.from({ length: seedCount }, (_, i) => i + 1), ...regressions[profile]];

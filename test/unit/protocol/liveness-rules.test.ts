@@ -7,7 +7,9 @@
  *    commit token ends COMMIT at once (commit.ts `joinRejectsFormation`);
  *  - the consensus back-off draws from the randomness passed in;
  *  - RECOVERY re-sends each old message once, from a member whose aru covers
- *    it, in turn (recovery.ts `recoverySender`).
+ *    it, in turn (recovery.ts `recoverySender`);
+ *  - join rule 4 adopts, from outside my old ring, the failures of processors
+ *    that name me failed (gather.ts `adoptedFailures`).
  */
 import { describe, expect, it } from 'vitest';
 import { deriveTotemConfig } from '../../../src/protocol/config.ts';
@@ -145,5 +147,46 @@ describe('RECOVERY re-sends each old message once', () => {
     const wrapped = [{ id: 1, aru: 0xffff_fffe }, { id: 3, aru: 5 }];
     expect(recoverySender(wrapped, 0xffff_fffe, 0xffff_ffff)).toBe(3);
     expect(recoverySender(wrapped, 0xffff_fffe, 6)).toBeNull();
+  });
+});
+
+describe('join rule 4: failure knowledge from outside my old ring (gather.ts adoptedFailures)', () => {
+  const lastJoin = (p: Processor): Join | undefined =>
+    p.ready().sends.map((s) => s.message).filter((m): m is Join => m.type === MessageType.Join).at(-1);
+  /** processor 1 of four, in GATHER of its first round, ring seq 8 */
+  function gathering(): Processor {
+    const p = new Processor({ config: deriveTotemConfig(1, 4, timings), source: idle, ringSeqLoaded: 8, verify: true });
+    p.start(0);
+    p.ready();
+    return p;
+  }
+
+  it('adopts the failure of a processor that names me failed, from a processor that was never my ring-mate', () => {
+    const p = gathering();
+    // 4 names me failed in a JOIN of an older round: dropped as stale (no mutual exclusion), but remembered
+    p.handleMessage(1, join(4, [1, 2, 3, 4], [1], 1));
+    expect(p.stats.staleDropped).toBe(1);
+    // 3 (not of my old ring) has failed 4: I could not agree with 4 this round anyway, so I take it over
+    p.handleMessage(2, join(3, [1, 2, 3, 4], [4], 1));
+    expect(lastJoin(p)?.failedList).toEqual([4]);
+  });
+
+  it('does not adopt, from outside my old ring, the failure of a processor that has not named me failed', () => {
+    const p = gathering();
+    p.handleMessage(1, join(2, [1, 2], [], 1));
+    p.handleMessage(2, join(3, [1, 2, 3, 4], [2], 1));
+    const sent = lastJoin(p);
+    expect(sent?.procList).toEqual([1, 2, 3, 4]);
+    expect(sent?.failedList).toEqual([]);
+  });
+
+  it('forgets an exclusion when the processor\'s next JOIN no longer names me', () => {
+    const p = gathering();
+    p.handleMessage(1, join(4, [1, 2, 3, 4], [1], 1));
+    p.handleMessage(2, join(4, [1, 2, 3, 4], [], 9));
+    p.handleMessage(3, join(3, [1, 2, 3, 4], [4], 1));
+    const sent = lastJoin(p);
+    expect(sent?.procList).toEqual([1, 2, 3, 4]);
+    expect(sent?.failedList).toEqual([]);
   });
 });
