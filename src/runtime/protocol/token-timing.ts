@@ -36,15 +36,16 @@ const slotCount = 6;
 /** bytes of shared memory the stamps need. */
 export const tokenStampsBytes = slotCount * Float64Array.BYTES_PER_ELEMENT;
 
-function monotonicBaseMs(): number {
-  // performance.now() counts from this thread's start; hrtime is process-wide (CLOCK_MONOTONIC).
-  const [s, ns] = process.hrtime();
-  return s * 1e3 + ns / 1e6 - performance.now();
-}
-const baseMs = monotonicBaseMs();
-/** ms on the process-wide monotonic clock (comparable between threads). */
+/**
+ * ms on the process-wide monotonic clock (CLOCK_MONOTONIC), comparable between
+ * threads. performance.now() counts from each thread's start; an offset to it
+ * taken once per thread (hrtime minus performance.now()) was off by however
+ * long the thread was descheduled between the two reads, and on a loaded
+ * machine one worker's stamps then came out before the other's for every
+ * visit (no rotation passed the order check of `#closeVisit`).
+ */
 export function stampNow(): number {
-  return performance.now() + baseMs;
+  return Number(process.hrtime.bigint()) / 1e6;
 }
 
 /** Totem's type byte (wire/header.ts: magic u16, version u8, type u8); 0 = ORF token. */

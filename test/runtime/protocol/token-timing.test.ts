@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { isTokenDatagram, stampNow, TokenStamps, TokenTiming, tokenStampsBytes } from '../../../src/runtime/protocol/token-timing.ts';
+import { spawnWorker } from '../../../src/runtime/workers/spawn.ts';
 import { encodeInto } from '../../../src/wire/encode.ts';
 import { MessageType } from '../../../src/wire/messages.ts';
 
@@ -97,5 +98,26 @@ describe('isTokenDatagram', () => {
     const m = encodeInto({ type: MessageType.MergeDetect, sender: 1, ringId }, buf, 0);
     expect(isTokenDatagram(buf.subarray(0, m))).toBe(false);
     expect(isTokenDatagram(new Uint8Array([0x45, 0x54, 1]))).toBe(false);
+  });
+});
+
+describe('stampNow across threads', () => {
+  // each thread's clock must be the same clock: the network and protocol drivers' stamps are compared
+  it('a stamp taken in a worker falls between the main thread\'s stamps around it, for each of 8 workers', async () => {
+    const workers = Array.from({ length: 8 }, () => spawnWorker(new URL('./stamp-worker.ts', import.meta.url)));
+    try {
+      await Promise.all(workers.map((w) => new Promise((resolve) => w.once('message', resolve))));
+      for (const worker of workers) {
+        for (let i = 0; i < 5; i++) {
+          const before = stampNow();
+          const inWorker = await new Promise<number>((resolve) => { worker.once('message', resolve); worker.postMessage(null); });
+          const after = stampNow();
+          expect(inWorker).toBeGreaterThanOrEqual(before);
+          expect(inWorker).toBeLessThanOrEqual(after);
+        }
+      }
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
   });
 });
