@@ -705,13 +705,18 @@ export function runSwarm(seed: number, overrides: SwarmOverrides = {}): SwarmRes
     // drain: every live node's send queue empties, then a few rotations for the last safe deliveries
     // An overloaded run (traffic above what the window lets through per
     // rotation) ends with long queues; draining them is progress, not a fault.
-    // Keep going while every token period shrinks the total backlog; a period
-    // without progress ends the drain and the checkers report what is missing.
-    const queued = (): number => live.reduce((sum, id) => sum + (cluster.isUp(id) ? cluster.core(id).stats.queuedMessages : 0), 0);
+    // Keep going while every period shrinks the total backlog or sends more
+    // of it (a message of ~750 fragments stays one queued message for many
+    // periods: seed 2107); a period without either ends the drain and the
+    // checkers report what is missing.
+    const sum = (of: (id: number) => number): number => live.reduce((total, id) => total + (cluster.isUp(id) ? of(id) : 0), 0);
+    const queued = (): number => sum((id) => cluster.core(id).stats.queuedMessages);
+    const datagramsSent = (): number => sum((id) => cluster.core(id).stats.sender.datagrams);
     for (let period = 0; period < drainPeriodsMax && queued() > 0; period++) {
       const before = queued();
+      const sentBefore = datagramsSent();
       if (cluster.runUntil(() => queued() === 0, drainTokensMax * config.tokenMs)) break;
-      if (queued() >= before) break;
+      if (queued() >= before && datagramsSent() === sentBefore) break;
     }
     cluster.runFor(drainTokens * config.tokenMs);
     const idleFrom = cluster.now;
