@@ -2,8 +2,7 @@
  * Consumer side of a record ring (record-ring.ts has the frame format and the
  * threads' contract): moves bytes out in chunks and hands out whole records.
  */
-import type { RingBuffer } from 'ringbuf.js';
-import { Doorbell, type WakeReason } from './doorbell.ts';
+import type { WakeReason } from './doorbell.ts';
 import { readU32LE } from '../../bytes.ts';
 import { RECORD_HEADER_BYTES, RecordRingEnd, type RecordRingShared } from './ring-layout.ts';
 
@@ -44,7 +43,6 @@ export interface RecordReaderOptions {
  * `read`/`drain` from inside a `drain` callback.
  */
 export class RecordReader extends RecordRingEnd {
-
   private readonly chunkBytes: number;
   private readonly pop: (into: Uint8Array, count: number, offset: number) => number;
   private readonly scratch: Uint8Array;

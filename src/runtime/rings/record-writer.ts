@@ -4,7 +4,7 @@
  * doorbell once per batch.
  */
 import type { RingBuffer } from 'ringbuf.js';
-import { Doorbell, type WakeReason } from './doorbell.ts';
+import type { WakeReason } from './doorbell.ts';
 import { RECORD_HEADER_BYTES, RecordRingEnd, type RecordRingShared } from './ring-layout.ts';
 
 type OffsetWriter = Parameters<RingBuffer['writeCallbackWithOffset']>[1];
