@@ -43,7 +43,7 @@ describe('a worker dies under an events() iterator', () => {
     })().catch((e: unknown) => `threw ${(e as { code?: string }).code ?? String(e)}`);
     expect(spawned.length).toBeGreaterThan(0);
     await Promise.all(spawned.map((w) => w.terminate()));
-    // the node learns of the exit on the worker's 'exit' event; a token period is ample
+    // the node learns of the exit from the worker's exit event, which needs no timer; ten token periods leave room for a loaded machine
     const timeout = new Promise((r) => setTimeout(() => r('still waiting'), 10 * fastTotem.tokenMs));
     expect(await Promise.race([outcome, timeout])).toBe('threw ERR_EVS_WORKER_FAILED');
     expect(errors).toContain('ERR_EVS_WORKER_FAILED');
