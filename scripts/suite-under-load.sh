@@ -28,7 +28,7 @@ for i in $(seq 1 "$RUNS"); do
   start=$(date +%s)
   npm test > "$log" 2>&1
   code=$?
-  summary=$(grep -E '^ +(Test Files|Tests) ' "$log" | sed 's/\x1b\[[0-9;]*m//g' | tr -s ' ' | paste -sd ';' -)
+  summary=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^ +(Test Files|Tests) ' | tr -s ' ' | paste -sd ';' -)
   echo "run $i: exit $code, $(( $(date +%s) - start )) s, ${summary:-no vitest summary} (log $log)"
   if [ "$code" -ne 0 ]; then echo "# stopped: run $i failed; $passed of $RUNS passed"; exit 1; fi
   passed=$((passed + 1))

@@ -76,6 +76,11 @@ export class EvsCore {
   readonly #sender: GroupSender;
   readonly #receiver: GroupReceiver;
   readonly #processor: ProcessorPort;
+  /** the list `ready()` is filling; one callback made once, not a closure per call (ready runs per datagram). */
+  #readyEvents: AppEvent[] = [];
+  readonly #deliverOut = (m: AppMessage): void => {
+    this.#readyEvents.push({ kind: 'deliver', ...m });
+  };
 
   constructor(options: EvsCoreOptions) {
     this.#sender = new GroupSender({
@@ -167,12 +172,10 @@ export class EvsCore {
   ready(): EvsReady {
     const core = this.#processor.ready();
     const events: AppEvent[] = [];
-    const out = (m: AppMessage): void => {
-      events.push({ kind: 'deliver', ...m });
-    };
+    this.#readyEvents = events;
     for (const ev of core.events) {
       if (ev.kind === 'deliver') {
-        this.#receiver.onDeliver(ev, out);
+        this.#receiver.onDeliver(ev, this.#deliverOut);
       } else {
         this.#receiver.onConfchg(ev);
         events.push(ev);

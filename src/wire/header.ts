@@ -41,6 +41,8 @@ export const u64Bytes = 8;
 
 /** magic u16, version u8, type u8, sender u32. */
 export const headerBytes = u16Bytes + u8Bytes + u8Bytes + u32Bytes;
+/** where the type byte sits in the common header. */
+export const typeOffset = u16Bytes + u8Bytes;
 /** rep u32, seq u64 (lo u32 + hi u32). */
 export const ringIdBytes = u32Bytes + u64Bytes;
 /** The high u32 of a u64 ring seq must be below this so that seq <= 2^53 - 1. */

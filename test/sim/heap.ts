@@ -22,16 +22,19 @@ export class EventHeap<T extends TimedEvent> {
     return this.heap[0];
   }
 
+  // sift with a hole (no swaps): a 64-processor JOIN round keeps ~4,000 packets in flight
   push(event: T): void {
     const h = this.heap;
+    let i = h.length;
     h.push(event);
-    let i = h.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!less(h[i] as T, h[parent] as T)) break;
-      [h[i], h[parent]] = [h[parent] as T, h[i] as T];
+      const above = h[parent] as T;
+      if (!less(event, above)) break;
+      h[i] = above;
       i = parent;
     }
+    h[i] = event;
   }
 
   pop(): T | undefined {
@@ -39,18 +42,19 @@ export class EventHeap<T extends TimedEvent> {
     const top = h[0];
     const last = h.pop();
     if (top === undefined || last === undefined || h.length === 0) return top;
-    h[0] = last;
+    const n = h.length;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < h.length && less(h[l] as T, h[m] as T)) m = l;
-      if (r < h.length && less(h[r] as T, h[m] as T)) m = r;
-      if (m === i) break;
-      [h[i], h[m]] = [h[m] as T, h[i] as T];
+      const m = r < n && less(h[r] as T, h[l] as T) ? r : l;
+      const child = h[m] as T;
+      if (!less(child, last)) break;
+      h[i] = child;
       i = m;
     }
+    h[i] = last;
     return top;
   }
 

@@ -17,6 +17,7 @@
  * pure function of the PRNG seed.
  */
 import { toAll, type Send } from '../../src/protocol/ready.ts';
+import { typeOffset } from '../../src/wire/header.ts';
 import { MessageType, type Message } from '../../src/wire/messages.ts';
 import type { Prng } from './prng.ts';
 import { EventHeap } from './heap.ts';
@@ -197,13 +198,16 @@ export class Network {
   }
 
   /**
-   * Take the next packet and decode it (from a private copy of the bytes).
+   * Take the next packet and decode it (an Mcast from a private copy of the bytes).
    * null: none in flight, or the receiver dropped it (`orderingDropped`).
    */
   pop(): Arrival | null {
     const packet = this.queue.pop();
     if (packet === undefined) return null;
-    const message = this.codec.decode(packet.bytes.slice(), packet.to);
+    // an Mcast's payload is a view of the bytes it was decoded from (decode.ts ZERO COPY), so
+    // each receiver decodes its own copy; other messages hold no view and skip the copy
+    const bytes = packet.bytes[typeOffset] === MessageType.Mcast ? packet.bytes.slice() : packet.bytes;
+    const message = this.codec.decode(bytes, packet.to);
     if (message === null) {
       this.stats.orderingDropped += 1;
       return null;

@@ -10,6 +10,7 @@
  *   npm run sim -- --seeds 100 --ordering accelerated   every run accelerated (classic | accelerated |
  *                                              mixed; mixed, the default, draws it per seed)
  *   npm run sim -- --seed 7 --mix narrow       the random mix before 2026-12-02 (its regression seeds)
+ *   npm run sim -- --seeds 1000 --jobs 1     one run at a time (default: one per core)
  *   npm run sim -- --help                      usage and the fault space (`helpText` below)
  *
  * One line per run with its seed and options; a violation prints the seed, the
@@ -20,12 +21,12 @@
  * and the exit code is 1 when any run had a violation.
  */
 import { randomInt } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { invariantNames } from './checkers.ts';
-import { formatRecord } from './log.ts';
+import { spawnWorker } from '../../src/runtime/workers/spawn.ts';
+import { runReported, type RunReport, type RunRequest } from './swarm-report.ts';
 import {
-  clusterLargeProbability, describeOptions, isSwarmProfile, largeBytesPerRunMax, rotationShareMax, runSwarm, swarmProfiles,
-  type SwarmOverrides, type SwarmResult,
+  clusterLargeProbability, isSwarmProfile, largeBytesPerRunMax, rotationShareMax, swarmProfiles, type SwarmOverrides,
 } from './swarm.ts';
 
 function parseRange(text: string | undefined, name: string): [number, number] | null {
@@ -44,21 +45,6 @@ function parseSeed(text: string, name: string): number {
   return n;
 }
 
-/** Trace of a failed run: the involved nodes' last records and core log lines, merged by time. */
-function trace(result: SwarmResult, lines: number): string[] {
-  const out: string[] = [];
-  const nodes = [...new Set(result.violations.map((v) => v.node))].filter((n) => result.cluster.ids.includes(n)).slice(0, 4);
-  for (const node of nodes) {
-    out.push(`--- n${node}: last ${lines} lines (records and core log) ---`);
-    const records = result.cluster.log.nodeRecords(node).map((r) => ({ at: r.at, order: 0, text: formatRecord(r) }));
-    const core = result.cluster.coreLines(node).map((l) => ({ at: l.at, order: 1, text: `${l.at.toFixed(3).padStart(10)} n${node}#${l.incarnation} | ${l.line}` }));
-    const merged = [...records, ...core].sort((a, b) => a.at - b.at || a.order - b.order);
-    for (const m of merged.slice(-lines)) out.push(m.text);
-  }
-  out.push('--- cluster at the end ---', ...result.cluster.describe());
-  return out;
-}
-
 const helpText = `usage: npm run sim -- [options]
 
   --seeds N          N runs from a random base seed (default 1)
@@ -71,6 +57,8 @@ const helpText = `usage: npm run sim -- [options]
   --mix M            wide (default: the fault space below) | narrow (the random mix before 2026-12-02:
                      2..16 processors, token 200 ms, loss to 20%, messages to 20 KB; its seeds replay)
   --trace N          log lines per involved node printed on a violation (default 50)
+  --jobs N           runs at once, each in a worker thread (default: the cores, ${availableParallelism()} here;
+                     1 runs in this thread); the output is the same for any N, in seed order
   --quiet            print only the failing runs and the summary
   --help             this text
 
@@ -94,7 +82,7 @@ The line before the last counts the runs with FAILED TO RECEIVE and the runs per
 the last line is 'sim: <runs> runs, <violations> violations, <delivered> messages delivered'
 and the exit code is 1 on any violation.`;
 
-function main(): number {
+async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       help: { type: 'boolean', default: false },
@@ -105,6 +93,7 @@ function main(): number {
       safety: { type: 'string' },
       trace: { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      jobs: { type: 'string' },
       profile: { type: 'string' },
       ordering: { type: 'string', default: 'mixed' },
       mix: { type: 'string', default: 'wide' },
@@ -143,29 +132,29 @@ function main(): number {
     const base = values.base === undefined ? randomInt(2 ** 47) : parseSeed(values.base, 'base');
     seeds = Array.from({ length: count }, (_, i) => base + i);
   }
+  const jobs = Math.min(seeds.length, values.jobs === undefined ? availableParallelism() : parseSeed(values.jobs, 'jobs'));
+  if (jobs < 1) throw new Error(`--jobs expects at least 1 (got ${values.jobs})`);
+  const replay = {
+    ordering, mix,
+    ...(profile !== undefined ? { profile } : {}),
+    ...(values.nodes !== undefined ? { nodes: values.nodes } : {}),
+    ...(values.safety !== undefined ? { safety: values.safety } : {}),
+  };
+  const requests: RunRequest[] = seeds.map((seed) => ({ seed, overrides, replay, traceLines, quiet: values.quiet }));
   let violations = 0;
   let delivered = 0;
   let runsFailedToReceive = 0;
   const started = performance.now();
-  for (const seed of seeds) {
-    const started = performance.now();
-    const result = runSwarm(seed, overrides);
-    const wallMs = performance.now() - started;
-    delivered += result.delivered;
-    violations += result.violations.length;
-    if (result.failedToReceive > 0) runsFailedToReceive += 1;
-    const converged = result.convergedAfterMs === null ? 'no' : `${Math.round(result.convergedAfterMs)}ms/${result.boundMs}ms`;
-    const status = result.violations.length === 0 ? 'ok' : `FAIL ${result.violations.length} violation(s)`;
-    if (!values.quiet || result.violations.length > 0) {
-      console.log(`seed=${seed} ${describeOptions(result.options)} | ${status} sent=${result.sent} delivered=${result.delivered}` +
-        ` converged=${converged}${result.judgedMs > 0 ? ` held=${result.heldMs}/${result.judgedMs}ms` : ''}` +
-        `${result.failedToReceive > 0 ? ` failedToReceive=${result.failedToReceive}` : ''} live=[${result.live.join(',')}] virtual=${Math.round(result.virtualMs)}ms steps=${result.steps} wall=${Math.round(wallMs)}ms`);
-    }
-    if (result.violations.length > 0) {
-      console.log(`  replay: npm run sim -- --seed ${seed}${profile !== undefined ? ` --profile ${profile}` : ''} --ordering ${ordering}${mix !== 'wide' ? ` --mix ${mix}` : ''}${values.nodes !== undefined ? ` --nodes ${values.nodes}` : ''}${values.safety !== undefined ? ` --safety ${values.safety}` : ''}`);
-      for (const v of result.violations) console.log(`  invariant ${v.invariant} (${invariantNames[v.invariant] ?? '?'}) n${v.node}: ${v.detail}`);
-      if (traceLines > 0) for (const line of trace(result, traceLines)) console.log(`  ${line}`);
-    }
+  const print = (report: RunReport): void => {
+    delivered += report.delivered;
+    violations += report.violations;
+    if (report.failedToReceive) runsFailedToReceive += 1;
+    for (const line of report.lines) console.log(line);
+  };
+  if (jobs === 1) {
+    for (const request of requests) print(runReported(request));
+  } else {
+    await runInWorkers(requests, jobs, print);
   }
   const minutes = (performance.now() - started) / 60_000;
   console.log(`sim: FAILED TO RECEIVE in ${runsFailedToReceive} of ${seeds.length} runs; ${(seeds.length / minutes).toFixed(1)} runs per minute of wall time`);
@@ -173,4 +162,38 @@ function main(): number {
   return violations > 0 ? 1 : 0;
 }
 
-process.exitCode = main();
+/**
+ * The runs spread over `jobs` worker threads, each handed its next seed when it
+ * answers; reports are printed in seed order, so the output matches --jobs 1.
+ */
+async function runInWorkers(requests: readonly RunRequest[], jobs: number, print: (report: RunReport) => void): Promise<void> {
+  const reports = new Map<number, RunReport>();
+  let nextToSend = 0;
+  let nextToPrint = 0;
+  const workers = Array.from({ length: jobs }, () => spawnWorker(new URL('./swarm-worker.ts', import.meta.url)));
+  try {
+    await Promise.all(workers.map((worker) => new Promise<void>((resolve, reject) => {
+      const sendNext = (): void => {
+        const request = requests[nextToSend++];
+        if (request === undefined) resolve();
+        else worker.postMessage(request);
+      };
+      worker.on('message', (report: RunReport) => {
+        reports.set(report.seed, report);
+        for (let r = requests[nextToPrint]; r !== undefined && reports.has(r.seed); r = requests[nextToPrint]) {
+          print(reports.get(r.seed) as RunReport);
+          reports.delete(r.seed);
+          nextToPrint++;
+        }
+        sendNext();
+      });
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`swarm worker exited with code ${code} before its runs were done`)));
+      sendNext();
+    })));
+  } finally {
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+}
+
+process.exitCode = await main();
