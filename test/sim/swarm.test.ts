@@ -42,7 +42,7 @@ import { describe, expect, it } from 'vitest';
 import { deriveTotemConfig, type TotemTimings } from '../../src/protocol/config.ts';
 import { timeoutMsMin } from '../../src/limits.ts';
 import { invariantNames } from './checkers.ts';
-import { simTimings } from './cluster.ts';
+import { Cluster, simTimings } from './cluster.ts';
 import { Prng } from './prng.ts';
 import { clusterLargeNodes, runSwarm, slowDelayMaxMs, swarmOptions, type SwarmOverrides } from './swarm.ts';
 
@@ -117,6 +117,19 @@ describe('swarm draws', () => {
     expect(new Set(drawn.map((o) => o.timings.tokenMs)).size).toBeGreaterThan(3);
     expect(some((o) => (o.timings.tokenCoefficientMs ?? 0) > 0)).toBeGreaterThan(0);
     expect(some((o) => o.timings.consensusMs !== undefined)).toBeGreaterThan(0);
+  });
+
+  // seeds 1050222 and 1050272 (token 1000 and 1240 ms): the simulator's fixed 240 ms
+  // overrode the derivation, and the two groups of a heal excluded each other round after round
+  it('leave the consensus timeout, when not drawn, to corosync\'s derivation from the token the cluster runs with', () => {
+    for (const seed of [1050222, 1050272]) {
+      const options = swarmOptions(new Prng(seed).fork());
+      expect(options.timings.consensusMs).toBeUndefined();
+      const cluster = new Cluster({ nodeCount: options.nodeCount, seed, timings: options.timings, startAll: false });
+      const config = cluster.config(1);
+      expect(config.tokenMs).toBeGreaterThanOrEqual(1000);
+      expect(config.consensusMs).toBe(Math.floor(1.2 * config.tokenMs));
+    }
   });
 });
 
