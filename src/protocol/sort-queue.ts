@@ -15,7 +15,7 @@ import { seqAdd, seqDiff } from './seq.ts';
 const pageSlotsMax = 1024;
 
 export class SortQueue<T> {
-  private pages: ((T | undefined)[] | undefined)[];
+  private readonly pages: ((T | undefined)[] | undefined)[];
   private readonly pageShift: number;
   private readonly pageMask: number;
   private readonly missCounts: Uint8Array;

@@ -22,7 +22,7 @@ export class EventHeap<T extends TimedEvent> {
     return this.heap[0];
   }
 
-  // sift with a hole (no swaps): a 64-processor JOIN round keeps ~4,000 packets in flight
+  // sift with a hole (no swaps): a 64-processor JOIN round keeps thousands of packets in flight (6,203 in seed 7009)
   push(event: T): void {
     const h = this.heap;
     let i = h.length;
