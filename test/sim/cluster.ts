@@ -53,14 +53,14 @@ export const wireCodec: SimCodec = orderingCodec(() => false);
 
 /**
  * Timings for simulation (TOTEM.md §3.9 "much smaller values in tests"):
- * token 200, consensus 240, join 20, merge 50; no per-node token coefficient
+ * token 200, consensus derived (1.2 × token: 240), join 20, merge 50; no per-node token coefficient
  * so every cluster size has the same timeouts; FAILED TO RECEIVE after 100
  * visits instead of 2500 so a deaf node is expelled within the run.
+ * No consensusMs: config.ts derives it from whatever token a run sets; a
+ * fixed 240 here once overrode that for every swarm run drawing a longer
+ * token (seed 1050272: token 1240 ms, consensus 240 ms; two groups excluded
+ * each other round after round).
  */
-// no consensusMs: config.ts derives corosync's 1.2 × token (240 ms here) from
-// whatever token a run sets; a fixed 240 here once overrode that derivation for
-// every swarm run drawing a longer token (seeds 1050222, 1050272: token 1240 ms,
-// consensus 240 ms; two groups excluded each other round after round)
 export const simTimings: TotemTimings = {
   tokenMs: 200,
   tokenCoefficientMs: 0,
