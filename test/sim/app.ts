@@ -60,12 +60,24 @@ export function readPayload(bytes: Uint8Array): PayloadInfo | null {
   const counter = view.getUint32(4, true);
   const size = view.getUint32(8, true);
   if (size !== bytes.length) return { sender, counter, size, bytesOk: false };
-  const expected = new Uint8Array(size);
-  fill(expected, payloadHeaderBytes, sender, counter);
-  for (let i = payloadHeaderBytes; i < size; i++) {
-    if (bytes[i] !== expected[i]) return { sender, counter, size, bytesOk: false };
+  return { sender, counter, size, bytesOk: fillerMatches(bytes, payloadHeaderBytes, sender, counter) };
+}
+
+/**
+ * Whether bytes[from..] is the filler `fill` writes for (sender, counter).
+ * Compared as generated, not against a filled copy: every node reads every
+ * payload, and the copies were a twentieth of a 32-processor run's time.
+ */
+function fillerMatches(bytes: Uint8Array, from: number, sender: number, counter: number): boolean {
+  let x = fillerSeed(sender, counter);
+  for (let i = from; i < bytes.length; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    const end = Math.min(i + 4, bytes.length);
+    for (let k = i; k < end; k++) if (bytes[k] !== ((x >>> (8 * (k - i))) & 0xff)) return false;
   }
-  return { sender, counter, size, bytesOk: true };
+  return true;
 }
 
 export interface TrafficOptions {

@@ -26,6 +26,19 @@ describe('app payloads', () => {
     expect(readPayload(glued)?.bytesOk).toBe(false);
   });
 
+  it('detects a flipped bit at any filler position, whole words and a partial last word alike', () => {
+    for (const size of [13, 14, 15, 16, 17, 18, 19, 301]) {
+      const p = makePayload(5, 77, size);
+      for (let i = payloadHeaderBytes; i < size; i++) {
+        for (const bit of [0x01, 0x80]) {
+          const flipped = p.slice();
+          flipped[i]! ^= bit;
+          expect(readPayload(flipped)?.bytesOk, `size ${size}, byte ${i}, bit ${bit}`).toBe(false);
+        }
+      }
+    }
+  });
+
   it('filler differs between messages of one sender', () => {
     expect(makePayload(1, 1, 64).subarray(12)).not.toEqual(makePayload(1, 2, 64).subarray(12));
     expect(makePayload(1, 1, 64).subarray(12)).not.toEqual(makePayload(2, 1, 64).subarray(12));
