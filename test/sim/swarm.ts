@@ -116,6 +116,7 @@ export interface SwarmResult {
   readonly live: readonly number[];
   readonly virtualMs: number;
   readonly steps: number;
+  /** SHA-256 of the whole log (equal digests = identical runs); computed when read, as only tests compare it. */
   readonly digest: string;
   readonly cluster: Cluster;
   /** virtual ms of the safety phase (after the first bound) every running node was in one ring of all of them. */
@@ -759,7 +760,9 @@ export function runSwarm(seed: number, overrides: SwarmOverrides = {}): SwarmRes
     live,
     virtualMs: cluster.now,
     steps: cluster.steps,
-    digest: cluster.log.digest(),
+    get digest() {
+      return cluster.log.digest();
+    },
     cluster,
     heldMs,
     judgedMs,

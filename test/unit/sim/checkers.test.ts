@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  checkLiveness, checkSafety, checkSteadyProgress, drainBoundMs, drainRotationMs, drainRotations, livenessBoundMs, retryRotations, transmissionsPerDatagram,
+  checkLiveness, checkSafety, checkSteadyProgress, drainBoundMs, drainRotationMs, drainRotations, hasCycle, livenessBoundMs, retryRotations, transmissionsPerDatagram,
   type FlowInput, type LivenessInput, type Violation,
 } from '../../sim/checkers.ts';
 import { LogBuilder } from '../../sim/log.ts';
@@ -291,6 +291,28 @@ describe('checkSafety: each invariant can fail', () => {
     b.deliver(1, 1, 2, ring(1, 4), 3).deliver(1, 2, 2, ring(1, 4), 4);
     b.deliver(2, 2, 2, ring(1, 4), 4);
     expect(invariants(checkSafety(b.log.records))).toEqual([10]);
+  });
+
+  it('10: the union of delivery orders has a cycle exactly when no one order extends them all', () => {
+    expect(hasCycle([])).toBe(false);
+    expect(hasCycle([['a', 'b', 'c'], ['b', 'c', 'd'], ['a', 'd'], []])).toBe(false);
+    expect(hasCycle([['a', 'b'], ['b', 'a']])).toBe(true);
+    // pairwise consistent, yet no total order: a < b < c < a
+    expect(hasCycle([['a', 'b'], ['b', 'c'], ['c', 'a']])).toBe(true);
+    expect(hasCycle([['x', 'a', 'b', 'y'], ['y', 'z'], ['z', 'b']])).toBe(true);
+  });
+
+  it('10 total order: two incarnations disagree across rings (the pairwise walk; here it also breaks 4 and the views)', () => {
+    const b = base();
+    b.send(1, 2).send(2, 2);
+    b.change(1, ring(1, 4), ring(1, 8), { trans: [1, 2], members: [1, 2] }).deliver(1, 1, 2, ring(1, 8), 1);
+    b.change(1, ring(1, 8), ring(2, 12), { trans: [1, 2], members: [1, 2] }).deliver(1, 2, 2, ring(2, 12), 1);
+    b.change(2, ring(1, 4), ring(2, 12), { trans: [1, 2], members: [1, 2] }).deliver(2, 2, 2, ring(2, 12), 1);
+    b.change(2, ring(2, 12), ring(1, 8), { trans: [1, 2], members: [1, 2] }).deliver(2, 1, 2, ring(1, 8), 1);
+    const violations = checkSafety(b.log.records);
+    expect(violations.filter((v) => v.invariant === 10).map((v) => v.detail)).toEqual([
+      'n1#1 and n2#1 disagree on order: common delivery #3 is 1:2 at n1#1, 2:2 at n2#1',
+    ]);
   });
 
   it('11 virtual synchrony: moving together with different regular-view sets', () => {
