@@ -18,13 +18,17 @@ function fillerSeed(sender: number, counter: number): number {
   return h === 0 ? 0x6d2b79f5 : h | 0;
 }
 
+function xorshift32(x: number): number {
+  x ^= x << 13;
+  x ^= x >>> 17;
+  return x ^ (x << 5);
+}
+
 /** Writes the filler for (sender, counter) into bytes[from..]; xorshift32, 4 bytes per step. */
 function fill(bytes: Uint8Array, from: number, sender: number, counter: number): void {
   let x = fillerSeed(sender, counter);
   for (let i = from; i < bytes.length; i += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
+    x = xorshift32(x);
     bytes[i] = x & 0xff;
     if (i + 1 < bytes.length) bytes[i + 1] = (x >>> 8) & 0xff;
     if (i + 2 < bytes.length) bytes[i + 2] = (x >>> 16) & 0xff;
@@ -71,9 +75,7 @@ export function readPayload(bytes: Uint8Array): PayloadInfo | null {
 function fillerMatches(bytes: Uint8Array, from: number, sender: number, counter: number): boolean {
   let x = fillerSeed(sender, counter);
   for (let i = from; i < bytes.length; i += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
+    x = xorshift32(x);
     const end = Math.min(i + 4, bytes.length);
     for (let k = i; k < end; k++) if (bytes[k] !== ((x >>> (8 * (k - i))) & 0xff)) return false;
   }
