@@ -273,11 +273,18 @@ export class Cluster {
   pause(id: number, ms: number): void {
     const node = this.node(id);
     if (node.core === null || node.pausedAt !== null) throw new Error(`pause: node ${id} is not running or already paused`);
-    node.pausedAt = this.now;
+    const pausedAt = this.now;
+    node.pausedAt = pausedAt;
     const incarnation = node.incarnation;
     this.after(ms, () => {
-      if (node.incarnation === incarnation && node.pausedAt !== null) this.resume(node);
+      if (node.incarnation === incarnation && node.pausedAt === pausedAt) this.resume(node);
     });
+  }
+
+  /** End a pause now instead of when it was due (the faults stop: SIGCONT); no-op when not paused. */
+  resumeNow(id: number): void {
+    const node = this.node(id);
+    if (node.core !== null && node.pausedAt !== null) this.resume(node);
   }
 
   private resume(node: SimNode): void {

@@ -37,6 +37,9 @@
  *    nodes booted after the heal, outside the live set, and joined the final
  *    ring (invariant 16 saw a ring larger than the live set). The harness:
  *    boots left for the liveness phase now happen at the heal, in the live set.
+ *  - 1009396 (wide mix): a pause of 1.5 × token drawn late in the safety phase
+ *    outlasted it; the token sat in the paused node 1.1 s into the progress
+ *    check (17). The harness: the liveness phase resumes every paused node.
  */
 import { describe, expect, it } from 'vitest';
 import { deriveTotemConfig, type TotemTimings } from '../../src/protocol/config.ts';
@@ -62,6 +65,7 @@ const regressions: readonly { readonly seed: number; readonly mix?: 'narrow'; re
   { seed: 2107 },
   { seed: 2211 },
   { seed: 2605 },
+  { seed: 1009396 },
 ];
 
 describe('swarm regressions', () => {

@@ -544,6 +544,10 @@ class Faults {
   /** Liveness phase: a fully connected network, loss-free unless the loss is steady. */
   stop(): void {
     this.stopped = true;
+    // a pause drawn late in the safety phase would outlast it (1.5 × token):
+    // the liveness phase starts with every process scheduled (seed 1009396:
+    // the token sat in a node paused 1.1 s into the progress check)
+    for (const id of this.cluster.ids) this.cluster.resumeNow(id);
     const n = this.cluster.network;
     n.heal();
     n.clearLinkOverrides();

@@ -36,6 +36,24 @@ describe('Cluster', () => {
     expect(checkSafety(c.log.records)).toEqual([]);
   });
 
+  it('resumeNow ends a pause early; the pause\'s own resume, when due, does not end a later one', () => {
+    const c = new Cluster({ nodeCount: 3, seed: 4 });
+    expect(c.runUntil(() => c.converged(), 2000)).toBe(true);
+    c.pause(2, 10_000);
+    c.runFor(50);
+    expect(c.isPaused(2)).toBe(true);
+    c.resumeNow(2);
+    expect(c.isPaused(2)).toBe(false);
+    c.resumeNow(2); // not paused: nothing to do
+    c.runFor(50);
+    c.pause(2, 20_000);
+    c.runFor(10_000); // the first pause's resume falls due here
+    expect(c.isPaused(2)).toBe(true);
+    c.runFor(10_100);
+    expect(c.isPaused(2)).toBe(false);
+    expect(checkSafety(c.log.records)).toEqual([]);
+  });
+
   it('schedule runs actions at their time; runFor advances the clock exactly', () => {
     const c = new Cluster({ nodeCount: 1, seed: 3, startAll: false });
     const seen: number[] = [];
