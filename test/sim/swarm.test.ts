@@ -40,6 +40,8 @@
  *  - 1009396 (wide mix): a pause of 1.5 × token drawn late in the safety phase
  *    outlasted it; the token sat in the paused node 1.1 s into the progress
  *    check (17). The harness: the liveness phase resumes every paused node.
+ *  - 1013029 (wide mix): aborted by the step budget before its bound (too
+ *    long to replay here; 'swarm draws' checks its budget).
  */
 import { describe, expect, it } from 'vitest';
 import { deriveTotemConfig, type TotemTimings } from '../../src/protocol/config.ts';
@@ -47,7 +49,7 @@ import { timeoutMsMin } from '../../src/limits.ts';
 import { invariantNames } from './checkers.ts';
 import { Cluster, simTimings } from './cluster.ts';
 import { Prng } from './prng.ts';
-import { clusterLargeNodes, runSwarm, slowDelayMaxMs, swarmOptions, type SwarmOverrides } from './swarm.ts';
+import { clusterLargeNodes, runLimits, runSwarm, slowDelayMaxMs, stepsMaxFor, swarmOptions, type SwarmOverrides } from './swarm.ts';
 
 const seedCount = Number(process.env['TOTEM_SWARM_SEEDS'] ?? 500);
 const seedBase = Number(process.env['TOTEM_SWARM_BASE'] ?? 1);
@@ -134,6 +136,19 @@ describe('swarm draws', () => {
       expect(config.tokenMs).toBeGreaterThanOrEqual(1000);
       expect(config.consensusMs).toBe(Math.floor(1.2 * config.tokenMs));
     }
+  });
+
+  // seed 1013029 (64 processors, token 3.6 s, consensus 10.8 s, delays to 45 ms) converged
+  // 169 s after the heal, within its 451 s bound, in 26,931,767 steps (measured without a
+  // budget, 255 s of CPU: too long for this suite); the fixed 20 million aborted it at 112 s
+  it('give a run steps for a GATHER of every processor over its safety phase and convergence bound', () => {
+    const options = swarmOptions(new Prng(1013029).fork());
+    const { config, boundMs, stepsMax } = runLimits(options);
+    expect([options.nodeCount, config.tokenMs, config.consensusMs]).toEqual([64, 3600, 10_800]);
+    expect(boundMs).toBeGreaterThan(169_000);
+    expect(stepsMax).toBe(Math.ceil((64 * 64) / config.joinMs * (options.safetyMs + boundMs)));
+    expect(stepsMax).toBeGreaterThan(26_931_767);
+    expect(stepsMaxFor(4, config.joinMs, 2000, 10_000)).toBe(20_000_000);
   });
 });
 

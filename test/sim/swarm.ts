@@ -17,7 +17,7 @@
  * Totem knobs and the link: `flowInput`). A core that throws is reported as
  * invariant 0.
  */
-import { type Ordering, type TotemTimings } from '../../src/protocol/config.ts';
+import { deriveTotemConfig, type Ordering, type TotemConfig, type TotemTimings } from '../../src/protocol/config.ts';
 import { fragmentRecordHeaderBytes } from '../../src/groups/format.ts';
 import { timeoutMsMin } from '../../src/limits.ts';
 import { MessageType } from '../../src/wire/messages.ts';
@@ -629,11 +629,35 @@ function inFlightMaxFor(nodeCount: number, delayMaxMs: number, joinMs: number): 
   return 20_000 + 2 * nodeCount * nodeCount * (2 * nodeCount + Math.ceil(delayMaxMs / joinMs) + 1);
 }
 
+/**
+ * Steps (arrivals and timer firings) beyond which a run is aborted as
+ * runaway (invariant 0): the CPU guard, as the storm and livelock guards
+ * catch the faster failures. The legitimate peak rate is a GATHER of every
+ * processor, each multicasting a JOIN to all n every joinMs (n² / joinMs
+ * arrivals per ms), and a run may spend its safety phase and its whole
+ * convergence bound there; at least 20 million. Seed 1013029 (64
+ * processors, token 3.6 s, consensus 10.8 s, one-way delays up to 45 ms)
+ * converged 169 s after the heal, within its 451 s bound, in 26.9 million
+ * steps: past the fixed 20 million every run had before.
+ */
+export function stepsMaxFor(nodeCount: number, joinMs: number, safetyMs: number, boundMs: number): number {
+  return Math.max(20_000_000, Math.ceil((nodeCount * nodeCount) / joinMs * (safetyMs + boundMs)));
+}
+
+/** A drawn run's Totem config (node 1's; all nodes share the timings), convergence bound and step budget. */
+export function runLimits(options: SwarmOptions): { readonly config: TotemConfig; readonly boundMs: number; readonly stepsMax: number } {
+  const delayMaxMs = options.link.delayMinMs + options.link.delayJitterMs;
+  const config = deriveTotemConfig(1, options.nodeCount, { ...simTimings, ...options.timings });
+  const boundMs = livenessBoundMs(config, options.nodeCount, delayMaxMs);
+  return { config, boundMs, stepsMax: stepsMaxFor(options.nodeCount, config.joinMs, options.safetyMs, boundMs) };
+}
+
 /** One complete run: safety phase, liveness phase, checkers. */
 export function runSwarm(seed: number, overrides: SwarmOverrides = {}): SwarmResult {
   const root = new Prng(seed);
   const options = swarmOptions(root.fork(), overrides);
   const delayMaxMs = options.link.delayMinMs + options.link.delayJitterMs;
+  const { config, boundMs, stepsMax } = runLimits(options);
   const cluster = new Cluster({
     nodeCount: options.nodeCount,
     prng: root.fork(),
@@ -644,15 +668,13 @@ export function runSwarm(seed: number, overrides: SwarmOverrides = {}): SwarmRes
     // room for two of the largest messages, as for the usual ones before
     queueBytesMax: Math.max(queueBytesMaxSim, 2 * options.traffic.sizeLargeMaxBytes),
     inFlightMax: inFlightMaxFor(options.nodeCount, delayMaxMs, simTimings.joinMs ?? 1),
-    stepsMax: overrides.stepsMax ?? 20_000_000,
+    stepsMax: overrides.stepsMax ?? stepsMax,
     ...(overrides.coreLogLines !== undefined ? { coreLogLines: overrides.coreLogLines } : {}),
   });
   const faultPrng = root.fork();
   const faults = new Faults(cluster, faultPrng, options);
   const traffic = new Traffic(cluster, new AppModel(root.fork(), options.traffic));
   const violations: Violation[] = [];
-  const config = cluster.config(1);
-  const boundMs = livenessBoundMs(config, options.nodeCount, delayMaxMs);
   let convergedAfterMs: number | null = null;
   let live: number[] = [];
   let heldMs = 0;
