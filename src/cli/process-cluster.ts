@@ -20,7 +20,7 @@ import { EvsError } from '../errors.ts';
 import type { EvsConfchg } from '../handle.ts';
 import type { EvsNodeStartOptions } from '../node.ts';
 import { resolveWorkerEntry } from '../runtime/workers/spawn.ts';
-import { epochMs } from './epoch-clock.ts';
+import { epochEnv, epochMs } from './epoch-clock.ts';
 import type { Notice, Reply, Report, Request, StartReply, StatsReply } from './process-protocol.ts';
 
 export interface ProcessClusterOptions {
@@ -149,10 +149,12 @@ export class ProcessCluster {
     const file = fileURLToPath(entry.file);
     const execArgv = [...(entry.typescript ? ['--import', 'tsx'] : []), ...process.execArgv.filter((flag) => flag.startsWith('--cpu-prof'))];
     const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
+    // the children stamp confchgs with this process's clock offset, so a wall-clock step between starts splits nothing
+    const env = { ...process.env, ...epochEnv() };
     const wrapper = this.options.wrap?.(nodeId);
-    if (wrapper === undefined) return fork(file, [], { execArgv, serialization: 'advanced', stdio });
+    if (wrapper === undefined) return fork(file, [], { execArgv, serialization: 'advanced', stdio, env });
     // spawn sets NODE_CHANNEL_FD and NODE_CHANNEL_SERIALIZATION_MODE for the child, as fork does.
-    return spawn(wrapper.command, [...wrapper.args, process.execPath, ...execArgv, file], { serialization: 'advanced', stdio });
+    return spawn(wrapper.command, [...wrapper.args, process.execPath, ...execArgv, file], { serialization: 'advanced', stdio, env });
   }
 
   /**

@@ -15,7 +15,7 @@ import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { evsArgs } from '../../src/cli/commands/node-child.ts';
-import { epochMs } from '../../src/cli/epoch-clock.ts';
+import { epochEnv, epochMs } from '../../src/cli/epoch-clock.ts';
 import { payloadLine } from './payload.ts';
 import { parseNodeLine, type GuaranteeName, type RawRecord } from './real-log.ts';
 
@@ -86,7 +86,7 @@ export class ChaosNode {
     const blockFile = `${this.spec.stateDir}.block-ms`;
     const child = spawn('ip', ['netns', 'exec', this.spec.ns, process.execPath, '--import', blockHook, ...evsArgs, 'node', '--json', '--debug',
       '--exit-on-eof', '--guarantee', this.spec.guarantee, ...this.spec.args], {
-      stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, CHAOS_BLOCK_FILE: blockFile },
+      stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...epochEnv(), CHAOS_BLOCK_FILE: blockFile },
     });
     this.#child = child;
     this.#paused = false;

@@ -22,6 +22,9 @@ describe('evs cluster', () => {
     expect(pids).toHaveLength(3);
 
     await Promise.all([1, 2, 3].map((id) => cluster.waitLine((lines) => hasConfiguration(lines, 'regular', [1, 2, 3], `[n${id}] `))));
+    // a handle receives its groups' messages from its join on, and a node may be in the ring before its join
+    // reached the protocol worker (CI once lost n2's "hello cluster" so): type once every node says it joined
+    await Promise.all([1, 2, 3].map((id) => cluster.waitLine(new RegExp(`^\\[n${id}\\] evs node ${id}: bound .* joined evs;`), undefined, 'stderr')));
     cluster.write('hello cluster');
     cluster.write('2: from two');
     for (const id of [1, 2, 3]) {

@@ -13,6 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { resolveWorkerEntry } from '../../runtime/workers/spawn.ts';
+import { epochEnv } from '../epoch-clock.ts';
 
 /**
  * the `evs` entry: dist's evs.js when built, evs.ts through tsx from sources
@@ -33,7 +34,9 @@ export interface NodeChild {
 }
 
 export function spawnNodeChild(nodeId: number, args: readonly string[], print: (line: string, stream: 'out' | 'err') => void): NodeChild {
-  const child: ChildProcess = spawn(process.execPath, [...evsArgs, 'node', ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const child: ChildProcess = spawn(process.execPath, [...evsArgs, 'node', ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...epochEnv() }, // one clock for `--json`'s atMs
+  });
   if (child.pid === undefined) throw new Error(`cannot start node ${nodeId}: ${process.execPath} ${evsArgs.join(' ')} did not start`);
   const prefix = `[n${nodeId}] `;
   let running = true;
