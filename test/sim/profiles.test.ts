@@ -20,7 +20,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { invariantNames } from './checkers.ts';
-import { runSwarm, swarmProfiles, type SwarmProfileName } from './swarm.ts';
+import { runSwarm } from './swarm.ts';
+import { swarmProfiles, type SwarmProfileName } from './swarm-profiles.ts';
 
 const seedCount = Number(process.env['TOTEM_PROFILE_SEEDS'] ?? 2);
 const regressions: Record<SwarmProfileName, readonly number[]> = { loss30: [17, 42, 4], storm: [149, 171, 196] };

@@ -6,7 +6,7 @@
  *   npm run sim -- --seed 1234567              replay exactly one seed
  *   npm run sim -- --seeds 50 --nodes 3..5     pin the cluster size range (or --nodes 4)
  *   npm run sim -- --seed 7 --trace 200        on a violation print 200 log lines per node
- *   npm run sim -- --profile loss30 --seeds 50 a named profile (swarm.ts `swarmProfiles`: loss30, storm)
+ *   npm run sim -- --profile loss30 --seeds 50 a named profile (swarm-profiles.ts: loss30, storm)
  *   npm run sim -- --seeds 100 --ordering accelerated   every run accelerated (classic | accelerated |
  *                                              mixed; mixed, the default, draws it per seed)
  *   npm run sim -- --seed 7 --mix narrow       the random mix before 2026-12-02 (its regression seeds)
@@ -25,9 +25,9 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { spawnWorker } from '../../src/runtime/workers/spawn.ts';
 import { runReported, type RunReport, type RunRequest } from './swarm-report.ts';
-import {
-  clusterLargeProbability, isSwarmProfile, largeBytesPerRunMax, rotationShareMax, swarmProfiles, type SwarmOverrides,
-} from './swarm.ts';
+import { clusterLargeProbability, largeBytesPerRunMax, rotationShareMax } from './swarm-draw.ts';
+import type { SwarmOverrides } from './swarm-options.ts';
+import { isSwarmProfile, swarmProfiles } from './swarm-profiles.ts';
 
 function parseRange(text: string | undefined, name: string): [number, number] | null {
   if (text === undefined) return null;
@@ -62,7 +62,7 @@ const helpText = `usage: npm run sim -- [options]
   --quiet            print only the failing runs and the summary
   --help             this text
 
-Each seed draws one run (test/sim/swarm.ts swarmOptions):
+Each seed draws one run (test/sim/swarm-draw.ts swarmOptions):
   processors    2..32; 64 in ${clusterLargeProbability * 100}% of the runs (when --nodes is not given)
   timers        base token 100..1000 ms (200 most often), token coefficient 0 or 5..50 ms per
                 processor beyond two, consensus 1.2 x token or 0.5..3 x token (at least a JOIN

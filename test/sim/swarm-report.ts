@@ -5,7 +5,9 @@
  */
 import { invariantNames } from './checkers.ts';
 import { formatRecord } from './log.ts';
-import { describeOptions, runSwarm, type SwarmOverrides, type SwarmResult } from './swarm.ts';
+import { describeOptions } from './swarm-draw.ts';
+import type { SwarmOverrides } from './swarm-options.ts';
+import { runSwarm, type SwarmResult } from './swarm.ts';
 
 /** how the CLI was asked, for the replay line of a failed run. */
 export interface ReplayFlags {

@@ -3,7 +3,7 @@
  * whole file stays well under a minute on two cores. Tune with
  *   TOTEM_SWARM_SEEDS=<count>  (default 500)   TOTEM_SWARM_BASE=<first seed> (default 1)
  * A failure names the seed; replay it with `npm run sim -- --seed <seed> --nodes 2..8 --safety 1000..4000`.
- * The runs draw from the wide mix (swarm.ts `wideOptions`: timers, delays up to
+ * The runs draw from the wide mix (swarm-draw.ts `wideOptions`: timers, delays up to
  * half the token timeout, loss to 50%, messages to 1 MiB…) with the cluster
  * size and the safety phase pinned small; 'swarm draws' checks the draws of
  * the unpinned mix against the fault space and the config rules.
@@ -49,7 +49,9 @@ import { timeoutMsMin } from '../../src/limits.ts';
 import { invariantNames } from './checkers.ts';
 import { Cluster, simTimings } from './cluster.ts';
 import { Prng } from './prng.ts';
-import { clusterLargeNodes, runLimits, runSwarm, slowDelayMaxMs, stepsMaxFor, swarmOptions, type SwarmOverrides } from './swarm.ts';
+import { clusterLargeNodes, slowDelayMaxMs, swarmOptions } from './swarm-draw.ts';
+import type { SwarmOverrides } from './swarm-options.ts';
+import { runLimits, runSwarm, stepsMaxFor } from './swarm.ts';
 
 const seedCount = Number(process.env['TOTEM_SWARM_SEEDS'] ?? 500);
 const seedBase = Number(process.env['TOTEM_SWARM_BASE'] ?? 1);
