@@ -3,6 +3,10 @@
  * (loopback only, udpu), a fresh cluster key and the state directories in a
  * new temporary directory. Their output is shown prefixed per node; a line
  * typed here is sent from node 1, or from node N when written `N: text`.
+ * Typed lines wait until every node's handle has joined its groups: a handle
+ * receives a group's messages only from its join on, and a node can be in
+ * the ring before its join reached its protocol worker, so a line sent
+ * earlier could miss a node that is in the configuration.
  *
  * SIGINT and SIGTERM stop every node (SIGTERM, SIGKILL after a grace period),
  * remove the temporary directory and exit 130 or 143. A node that dies on its
@@ -139,13 +143,17 @@ async function runCluster(flags: ClusterFlags): Promise<void> {
       if (children.every((c) => !c.running)) void stop(1);
     });
   }
-  routeTypedLines(children, say);
+  const groups = flags.groups ?? 'evs';
+  const ready = Promise.all(children.map((c) => Promise.race([c.joined, c.exited]))).then(() => {
+    const running = children.filter((c) => c.running).length;
+    say(`${running} node${running === 1 ? '' : 's'} joined ${groups}; typed lines go out now`);
+  });
+  routeTypedLines(children, ready, say);
 }
 
-/** "3: text" goes to node 3, any other line to node 1. */
-function routeTypedLines(children: readonly NodeChild[], say: (line: string) => void): void {
-  const lines = createInterface({ input: process.stdin, terminal: false });
-  lines.on('line', (line) => {
+/** "3: text" goes to node 3, any other line to node 1; lines typed before `ready` wait for it, in order. */
+function routeTypedLines(children: readonly NodeChild[], ready: Promise<void>, say: (line: string) => void): void {
+  const route = (line: string): void => {
     const addressed = /^(\d+):\s?(.*)$/.exec(line);
     const id = addressed !== null ? Number(addressed[1]) : 1;
     const text = addressed !== null ? addressed[2] ?? '' : line;
@@ -155,5 +163,15 @@ function routeTypedLines(children: readonly NodeChild[], say: (line: string) => 
       return;
     }
     child.send(text);
+  };
+  let held: string[] | null = [];
+  void ready.then(() => {
+    const waiting = held ?? [];
+    held = null;
+    for (const line of waiting) route(line);
+  });
+  createInterface({ input: process.stdin, terminal: false }).on('line', (line) => {
+    if (held !== null) held.push(line);
+    else route(line);
   });
 }

@@ -28,10 +28,15 @@ export interface NodeChild {
   readonly pid: number;
   /** resolves with how it ended, e.g. 'code 0' or 'signal SIGKILL'. */
   readonly exited: Promise<string>;
+  /** resolves once the node's handle joined its groups (its `bound … joined` status line); never if it exits first. */
+  readonly joined: Promise<void>;
   readonly running: boolean;
   /** sends one line to the node's stdin (the node multicasts it). */
   send(line: string): void;
 }
+
+/** `evs node`'s status line once its handle joined its groups (node.ts). */
+const joinedLine = /^evs node \d+: bound .* joined /;
 
 export function spawnNodeChild(nodeId: number, args: readonly string[], print: (line: string, stream: 'out' | 'err') => void): NodeChild {
   const child: ChildProcess = spawn(process.execPath, [...evsArgs, 'node', ...args], {
@@ -40,10 +45,17 @@ export function spawnNodeChild(nodeId: number, args: readonly string[], print: (
   if (child.pid === undefined) throw new Error(`cannot start node ${nodeId}: ${process.execPath} ${evsArgs.join(' ')} did not start`);
   const prefix = `[n${nodeId}] `;
   let running = true;
+  let onJoined: () => void = () => undefined;
+  const joined = new Promise<void>((resolve) => {
+    onJoined = resolve;
+  });
   const outputDone = [child.stdout, child.stderr].map((stream, i) => new Promise<void>((resolve) => {
     if (stream === null) return resolve();
     const lines = createInterface({ input: stream, crlfDelay: Infinity });
-    lines.on('line', (line) => print(prefix + line, i === 0 ? 'out' : 'err'));
+    lines.on('line', (line) => {
+      if (i === 1 && joinedLine.test(line)) onJoined();
+      print(prefix + line, i === 0 ? 'out' : 'err');
+    });
     lines.once('close', resolve);
   }));
   // The node's stdin may close first when it stops: a write after that is not an error of ours.
@@ -60,6 +72,7 @@ export function spawnNodeChild(nodeId: number, args: readonly string[], print: (
     nodeId,
     pid: child.pid,
     exited,
+    joined,
     get running() {
       return running;
     },
