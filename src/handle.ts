@@ -83,6 +83,10 @@ export class EvsHandle extends EventEmitter<HandleEvents> {
    * Joins `groups`. The total of the handle's groups is checked first: past
    * groupCountMax (50) it rejects with ERR_EVS_TOO_MANY_GROUPS and nothing is
    * joined. An abort before the node confirmed undoes the join (ERR_EVS_ABORTED).
+   * It resolves once the node's protocol worker has the join: the messages
+   * of these groups it delivers from then on reach this handle, those it
+   * delivered before do not (as corosync's evs_join), even in the same
+   * configuration. A peer that must not be missed waits for it.
    */
   async join(groups: readonly string[], options: JoinOptions = {}): Promise<void> {
     const bytes = this.#checkGroups(groups);
