@@ -86,7 +86,7 @@ export class EvsHandle extends EventEmitter<HandleEvents> {
    * It resolves once the node's protocol worker has the join: the messages
    * of these groups it delivers from then on reach this handle, those it
    * delivered before do not (as corosync's evs_join), even in the same
-   * configuration. A peer that must not be missed waits for it.
+   * configuration: a sender that must reach this handle waits until it joined.
    */
   async join(groups: readonly string[], options: JoinOptions = {}): Promise<void> {
     const bytes = this.#checkGroups(groups);
