@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { EvsNode, type EvsConfchg, type EvsDelivery, type EvsEvent, type EvsHandle, type EvsNodeStartOptions } from '../../../src/index.ts';
+import { waitFor } from '../../wait-for.ts';
+
+export { sleep, waitFor } from '../../wait-for.ts';
 
 export const fastTotem = { tokenMs: 300, joinMs: 50, consensusMs: 400 } as const;
 
@@ -112,20 +115,6 @@ export class LocalCluster {
 
 function sameList(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-/** polls `check` until it holds; fails with `what` after `timeoutMs`. */
-export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000, everyMs = 5): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** a recorded event and when it was dispatched (performance.now()). */

@@ -17,6 +17,7 @@ import { AesGcmCipher } from '../../../src/runtime/crypto/ciphers.ts';
 import { cryptoTaskEntry } from '../../../src/runtime/workers/crypto-task-entry.ts';
 import { Packetizer } from '../../../src/runtime/network/packets/packetizer.ts';
 import { memberList } from '../api/local-cluster.ts';
+import { waitFor } from '../../wait-for.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'evs-frames-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,13 +26,8 @@ const key = new Uint8Array(randomBytes(32));
 
 type Received = { plain: Uint8Array; from: number }[];
 
-async function until(predicate: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** loopback datagrams arrive in microseconds; 3000 ms only bounds a failing test. */
+const arriveMs = 3000;
 
 const drivers: NetworkDriver[] = [];
 afterEach(async () => {
@@ -66,7 +62,7 @@ describe('frames over packets between two network drivers (netmtu 1500)', () => 
       const frames = [65474, 100, 10_000, 1400, 65474].map((n) => new Uint8Array(randomBytes(n)));
       for (const f of frames) a.send(2, f);
       a.endBatch();
-      await until(() => got.length === frames.length);
+      await waitFor(() => got.length === frames.length, 'the datagrams', arriveMs);
       expect(got.map((g) => Buffer.from(g.plain))).toEqual(frames.map((f) => Buffer.from(f)));
       expect(got.every((g) => g.from === 1)).toBe(true);
       const s = a.stats();
@@ -102,7 +98,7 @@ describe('frames over packets between two network drivers (netmtu 1500)', () => 
     await sendFrame(rightKey.sealParts(new Uint8Array(randomBytes(30_000))), true); // one packet corrupted
     const good = new Uint8Array(randomBytes(30_000));
     await sendFrame(rightKey.sealParts(good), false);
-    await until(() => got.length === 1 && b.stats().crypto.dropped.auth === 2);
+    await waitFor(() => got.length === 1 && b.stats().crypto.dropped.auth === 2, 'the datagrams', arriveMs);
     sock.close();
     expect(Buffer.from(got[0]!.plain)).toEqual(Buffer.from(good));
     expect(got[0]!.from).toBe(3);

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { nativeGso } from '../../../src/runtime/network/native-gso.ts';
 import { UdpTransport, type TransportOptions } from '../../../src/runtime/network/udp-transport.ts';
+import { waitFor } from '../../wait-for.ts';
 
 const port = 45000 + (process.pid % 2000);
 const members = [1, 2, 3].map((nodeId) => ({ nodeId, addr: `127.0.0.${nodeId}`, port }));
@@ -18,13 +19,8 @@ function options(nodeId: number, udpGso: 'auto' | 'off'): TransportOptions {
   };
 }
 
-async function until(predicate: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** loopback datagrams arrive in microseconds; 2000 ms only bounds a failing test. */
+const arriveMs = 2000;
 
 /** `count` packets of `segmentBytes` (the last `lastBytes`), each filled with its index, the first as two parts. */
 function packets(count: number, segmentBytes: number, lastBytes: number): (Uint8Array | Uint8Array[])[] {
@@ -56,7 +52,7 @@ describe.each(['auto', 'off'] as const)('sendRun with udpGso %s', (udpGso) => {
     expect(sender.gsoStatus).toBe(udpGso === 'auto' ? 'on' : 'off (options.udpGso)');
     const run = packets(40, 1472, 300);
     sender.sendRun(0, run, 1472);
-    await until(() => received.get(2)!.length === 40 && received.get(3)!.length === 40);
+    await waitFor(() => received.get(2)!.length === 40 && received.get(3)!.length === 40, 'the datagrams', arriveMs);
     for (const id of [2, 3]) {
       const got = received.get(id)!;
       expect(got.map((d) => d.length)).toEqual([...Array<number>(39).fill(1472), 300]);
@@ -71,7 +67,7 @@ describe.each(['auto', 'off'] as const)('sendRun with udpGso %s', (udpGso) => {
   it('sends a run to one member', async () => {
     const received = await open(udpGso);
     transports[1]!.sendRun(3, packets(5, 1000, 1000), 1000);
-    await until(() => received.get(3)!.length === 5);
+    await waitFor(() => received.get(3)!.length === 5, 'the datagrams', arriveMs);
     expect(received.get(3)!.map((d) => d[0])).toEqual([0, 1, 2, 3, 4]);
     expect(received.get(1)).toEqual([]);
   });

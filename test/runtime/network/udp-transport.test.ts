@@ -5,6 +5,7 @@
 import dgram from 'node:dgram';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UdpTransport, type TransportOptions } from '../../../src/runtime/network/udp-transport.ts';
+import { waitFor } from '../../wait-for.ts';
 
 const port = 47000 + (process.pid % 2000);
 const members = [1, 2, 3].map((nodeId) => ({ nodeId, addr: `127.0.0.${nodeId}`, port }));
@@ -16,13 +17,8 @@ function options(nodeId: number): TransportOptions {
   };
 }
 
-async function until(predicate: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** loopback datagrams arrive in microseconds; 2000 ms only bounds a failing test. */
+const arriveMs = 2000;
 
 describe('udpu transport on loopback', () => {
   const received = new Map<number, { from: number; text: string }[]>([[1, []], [2, []], [3, []]]);
@@ -39,7 +35,7 @@ describe('udpu transport on loopback', () => {
   it('fans a multicast out to every other member, with the sender resolved from its address', async () => {
     await open();
     transports[0]?.multicast(Buffer.from('hello'));
-    await until(() => (received.get(2)?.length ?? 0) === 1 && (received.get(3)?.length ?? 0) === 1);
+    await waitFor(() => (received.get(2)?.length ?? 0) === 1 && (received.get(3)?.length ?? 0) === 1, 'the datagrams', arriveMs);
     expect(received.get(2)).toEqual([{ from: 1, text: 'hello' }]);
     expect(received.get(3)).toEqual([{ from: 1, text: 'hello' }]);
     expect(received.get(1)).toEqual([]);
@@ -49,7 +45,7 @@ describe('udpu transport on loopback', () => {
   it('unicasts to one member, also to itself (a singleton ring passes the token to itself)', async () => {
     transports[1]?.sendTo(3, Buffer.from('token'));
     transports[0]?.sendTo(1, Buffer.from('self'));
-    await until(() => (received.get(3)?.length ?? 0) === 2 && (received.get(1)?.length ?? 0) === 1);
+    await waitFor(() => (received.get(3)?.length ?? 0) === 2 && (received.get(1)?.length ?? 0) === 1, 'the datagrams', arriveMs);
     expect(received.get(3)?.[1]).toEqual({ from: 2, text: 'token' });
     expect(received.get(1)).toEqual([{ from: 1, text: 'self' }]);
   });
@@ -58,7 +54,7 @@ describe('udpu transport on loopback', () => {
     const stranger = dgram.createSocket('udp4');
     await new Promise<void>((r) => stranger.bind(0, '127.0.0.9', () => r()));
     await new Promise<void>((r) => stranger.send(Buffer.from('forged'), port, '127.0.0.2', () => r()));
-    await until(() => (transports[1]?.stats.rxUnknownSource ?? 0) === 1);
+    await waitFor(() => (transports[1]?.stats.rxUnknownSource ?? 0) === 1, 'the datagrams', arriveMs);
     await new Promise<void>((r) => stranger.close(() => r()));
     expect(received.get(2)?.map((x) => x.text)).toEqual(['hello']);
   });

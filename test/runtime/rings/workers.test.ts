@@ -11,6 +11,7 @@ import { RecordReader, RecordRing, RecordWriter, type RecordRingShared, type Rin
 import { resolveWorkerEntry, runningSources, spawnWorker } from '../../../src/runtime/workers/spawn.ts';
 import { RecordSource, checkRecord } from './records.ts';
 import type { RingWorkerReport, RingWorkerTask } from './ring-worker.ts';
+import { waitFor } from '../../wait-for.ts';
 
 const WORKER = new URL('./ring-worker.js', import.meta.url);
 const started = new Set<Worker>();
@@ -35,13 +36,7 @@ afterEach(async () => {
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** polls `condition` every millisecond (never blocking the event loop) for up to 10 s. */
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = performance.now() + 10_000;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error('condition not reached within 10 s');
-    await delay(1);
-  }
-}
+const until = (condition: () => boolean, what: string): Promise<void> => waitFor(condition, what, 10_000, 1);
 
 /** consumes `count` seeded records on the main thread, waiting only with waitAsync. */
 async function consumeOnMain(
@@ -100,7 +95,7 @@ describe('RecordRing across worker threads', () => {
     const ring = RecordRing.create(4096); // two of the largest records at most
     const { report } = start({ mode: 'produce', ring, seed: 77, count, minBody: 1, maxBody: 2000, batch: 8 });
     // the producer fills the ring and goes to sleep in Atomics.wait
-    await until(() => new Doorbell(ring.spaceBell).sleeping);
+    await until(() => new Doorbell(ring.spaceBell).sleeping, 'the producer asleep on the space bell');
     expect(new RecordReader(ring).availableRead()).toBeGreaterThan(4096 - 2012); // less than the largest frame free
     // a slow consumer: a few records per event-loop turn, pausing between
     const got = await consumeOnMain(ring, count, 77, 1, 2000, { maxPerDrain: 5, pauseMs: 0 });
@@ -143,7 +138,7 @@ describe('RecordRing across worker threads', () => {
     let mainNotified = 0;
     for (let round = 1; round <= 20; round++) {
       // wait (without blocking) until the worker announced it sleeps
-      await until(() => workerBell.sleeping);
+      await until(() => workerBell.sleeping, 'the worker asleep on its bell');
       const record = new Uint8Array(round * 50).fill(round);
       expect(writer.tryWrite(record)).toBe(true);
       if (writer.flush()) mainNotified++;
