@@ -18,7 +18,7 @@
  *
  * The checkers are independent of the simulator: they read only records, so
  * every check can be shown to fail on a small hand-written log
- * (test/unit/sim/checkers.test.ts).
+ * (test/unit/sim/checkers-safety.test.ts, checkers-liveness.test.ts).
  *
  * This file is the checker's face; the checks live in test/sim/checker/, one
  * file per group of invariants: views.ts (the log's structure), report.ts,
