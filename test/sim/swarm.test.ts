@@ -42,6 +42,12 @@
  *    check (17). The harness: the liveness phase resumes every paused node.
  *  - 1013029 (wide mix): aborted by the step budget before its bound (too
  *    long to replay here; 'swarm draws' checks its budget).
+ *  - 1018581 (wide mix): 19 processors on a perfect network after the heal
+ *    took 42.9 s of a 44.0 s bound: consensus partners timed out one after
+ *    the other, each leaving the agreement the next one waited for, until
+ *    the round fell apart into singletons that merged a few at a time. With
+ *    a partner's verdict adopted (gather.ts `adoptedFailures`) it converges
+ *    in 4.2 s; the test holds it under a quarter of its bound.
  */
 import { describe, expect, it } from 'vitest';
 import { deriveTotemConfig, type TotemTimings } from '../../src/protocol/config.ts';
@@ -59,7 +65,11 @@ const chunk = 25;
 const overrides: SwarmOverrides = { nodesMin: 2, nodesMax: 8, safetyMsMin: 1000, safetyMsMax: 4000, stepsMax: 2_000_000 };
 
 /** seed, the mix and ordering it failed in (unset: the wide mix, ordering drawn); what each caught is in the header comment. */
-const regressions: readonly { readonly seed: number; readonly mix?: 'narrow'; readonly ordering?: 'classic' | 'accelerated' }[] = [
+const regressions: readonly {
+  readonly seed: number; readonly mix?: 'narrow'; readonly ordering?: 'classic' | 'accelerated';
+  /** converged within this fraction of the liveness bound (default: within the bound) */
+  readonly boundFraction?: number;
+}[] = [
   { seed: 3423963613985, mix: 'narrow', ordering: 'classic' },
   { seed: 3423963614751, mix: 'narrow', ordering: 'classic' },
   { seed: 228 },
@@ -70,10 +80,11 @@ const regressions: readonly { readonly seed: number; readonly mix?: 'narrow'; re
   { seed: 2211 },
   { seed: 2605 },
   { seed: 1009396 },
+  { seed: 1018581, boundFraction: 0.25 },
 ];
 
 describe('swarm regressions', () => {
-  for (const { seed, mix, ordering } of regressions) {
+  for (const { seed, mix, ordering, boundFraction } of regressions) {
     const flags = `${mix === undefined ? '' : ` --mix ${mix}`}${ordering === undefined ? '' : ` --ordering ${ordering}`}`;
     it(`seed ${seed}${flags}: no violation, converged`, () => {
       const result = runSwarm(seed, { ...(mix === undefined ? {} : { mix }), ...(ordering === undefined ? {} : { ordering }) });
@@ -81,6 +92,7 @@ describe('swarm regressions', () => {
         .map((v) => `invariant ${v.invariant} (${invariantNames[v.invariant] ?? '?'}) n${v.node}: ${v.detail.split('\n')[0]}`);
       expect(failures, `replay: npm run sim -- --seed ${seed}${flags}`).toEqual([]);
       expect(result.convergedAfterMs).not.toBeNull();
+      if (boundFraction !== undefined) expect(result.convergedAfterMs).toBeLessThan(boundFraction * result.boundMs);
       expect(result.delivered).toBeGreaterThan(0);
     }, 60_000);
   }

@@ -9,7 +9,8 @@
  *  - RECOVERY re-sends each old message once, from a member whose aru covers
  *    it, in turn (recovery.ts `recoverySender`);
  *  - join rule 4 adopts, from outside my old ring, the failures of processors
- *    that name me failed (gather.ts `adoptedFailures`).
+ *    that name me failed, and from a processor that agreed with my view this
+ *    round the failures of those that have not (gather.ts `adoptedFailures`).
  */
 import { describe, expect, it } from 'vitest';
 import { deriveTotemConfig } from '../../../src/protocol/config.ts';
@@ -178,6 +179,25 @@ describe('join rule 4: failure knowledge from outside my old ring (gather.ts ado
     const sent = lastJoin(p);
     expect(sent?.procList).toEqual([1, 2, 3, 4]);
     expect(sent?.failedList).toEqual([]);
+  });
+
+  it('adopts, from a processor that agreed with my view this round, the failures of processors that have not agreed', () => {
+    const p = gathering();
+    p.handleMessage(1, join(3, [1, 2, 3, 4], [], 1)); // my view grows to 1..4: a new round
+    p.handleMessage(2, join(2, [1, 2, 3, 4], [], 1)); // 2 agrees with it
+    p.handleMessage(3, join(2, [1, 2, 3, 4], [4], 1)); // 2's consensus timeout failed 4, which never agreed with me
+    expect(lastJoin(p)?.failedList).toEqual([4]);
+  });
+
+  it('does not adopt, from a processor that agreed with me, the failure of another that agreed with me too', () => {
+    const p = gathering();
+    p.handleMessage(1, join(4, [1, 2, 3, 4], [], 1));
+    p.handleMessage(2, join(2, [1, 2, 3, 4], [], 1));
+    p.handleMessage(3, join(3, [1, 2, 3, 4], [], 1));
+    p.handleMessage(4, join(2, [1, 2, 3, 4], [3], 1)); // a feud between two of my partners stays theirs
+    const sent = lastJoin(p);
+    expect(sent?.failedList).toEqual([]);
+    expect(p['s'].consensus.has(3)).toBe(true);
   });
 
   it('forgets an exclusion when the processor\'s next JOIN no longer names me', () => {
