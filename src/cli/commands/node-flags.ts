@@ -87,7 +87,7 @@ export const totemFlags: readonly FlagSpec[] = [
   { flags: '--window-size <messages>', path: 'totem.windowSize', kind: 'number', description: `messages per token rotation, ring-wide (default: ${t.windowSize})` },
   { flags: '--max-messages <messages>', path: 'totem.maxMessages', kind: 'number', description: `messages per node per token visit (default: ${t.maxMessages})` },
   { flags: '--window-size-min <messages>', path: 'totem.windowSizeMin', kind: 'number', description: 'the congestion back-off\'s floor; = --window-size turns it off (default: max messages)' },
-  { flags: '--miss-count-const <visits>', path: 'totem.missCountConst', kind: 'number', description: `token visits a seq is missing before it is requested (default: ${t.missCountConst})` },
+  { flags: '--miss-count-const <visits>', path: 'totem.missCountConst', kind: 'number', description: `token visits a seq is missing before it is requested; one numbered two visits back is requested at once (default: ${t.missCountConst})` },
   { flags: '--fail-recv-const <visits>', path: 'totem.failRecvConst', kind: 'number', description: `token visits without progress before FAILED TO RECEIVE (default: ${t.failRecvConst})` },
   { flags: '--ordering <classic|accelerated>', path: 'totem.ordering', kind: 'text', description: `token visit: classic, or accelerated = part of a visit's new messages after the token (Spread's Accelerated Ring); every node the same (default: ${d.ordering})` },
   { flags: '--accelerated-window <messages>', path: 'totem.acceleratedWindow', kind: 'number', description: `accelerated: new messages per visit sent after the token, 0..--max-messages (default: min(${t.acceleratedWindow}, --max-messages))` },
