@@ -34,6 +34,9 @@ export interface RuntimeThreads {
 
 const workersDir = new URL('../../workers/', import.meta.url);
 
+/** how long `terminate` waits for the network side to close its sockets (a worker that died or hangs never answers). */
+const socketCloseWaitMs = 1000;
+
 /**
  * `observe` receives what the workers report outside the delivery stream
  * (log lines when `log` is true, configuration changes, counters that moved).
@@ -79,6 +82,9 @@ export function startThreads(options: ResolvedOptions, key: Uint8Array | null, l
     network = both.network as unknown as Remote<NetworkControl>;
     remotes = [both];
   }
+  const networkWorker = workers.at(-1) as Worker;
+  let networkExited = false;
+  networkWorker.once('exit', () => { networkExited = true; });
   return {
     protocol,
     network,
@@ -87,9 +93,34 @@ export function startThreads(options: ResolvedOptions, key: Uint8Array | null, l
     status: new Int32Array(status),
     workers,
     async terminate() {
+      if (!networkExited) await closeSocketsFirst(network, networkWorker);
       for (const r of remotes) r[releaseProxy]();
       await Promise.all(workers.map((w) => w.terminate()));
       for (const port of ports) port.close();
     },
   };
+}
+
+/**
+ * Node aborts the whole process ("FATAL ERROR: v8::FromJust Maybe value is
+ * Nothing" in UDPWrap::OnRecv → AddressToJS) when a worker is terminated
+ * while its UDP socket hands it a datagram. It happened when a node that had
+ * died (ERR_EVS_DELIVERY_OVERFLOW skips the graceful stop) was stopped while
+ * its peer still sent to it: 1 run in 8 of
+ * test/runtime/api/unread-iterator.test.ts, and once in CI. So the sockets
+ * close before any worker is terminated (`network.stop` closes once; a
+ * graceful stop has called it already), unless the network worker exits or
+ * does not answer within socketCloseWaitMs.
+ */
+async function closeSocketsFirst(network: Remote<NetworkControl>, worker: Worker): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  let onExit = (): void => undefined;
+  const exited = new Promise<void>((resolve) => { onExit = resolve; worker.once('exit', onExit); });
+  const late = new Promise<void>((resolve) => { timer = setTimeout(resolve, socketCloseWaitMs); });
+  try {
+    await Promise.race([network.stop().then(() => undefined, () => undefined), exited, late]);
+  } finally {
+    clearTimeout(timer);
+    worker.off('exit', onExit);
+  }
 }
