@@ -61,6 +61,8 @@ export function startThreads(options: ResolvedOptions, key: Uint8Array | null, l
   const name = (what: string): string => `evs-${what}-${options.nodeId}`;
 
   let workers: Worker[];
+  /** the worker that owns the sockets */
+  let networkWorker: Worker;
   let protocol: Remote<ProtocolControl>;
   let network: Remote<NetworkControl>;
   let remotes: { [releaseProxy](): void }[];
@@ -70,6 +72,7 @@ export function startThreads(options: ResolvedOptions, key: Uint8Array | null, l
     const p = spawnWorker(new URL('protocol-worker.ts', workersDir), pd.data, { name: name('protocol'), transferList: pd.transferList });
     const n = spawnWorker(new URL('network-worker.ts', workersDir), nd.data, { name: name('network'), transferList: nd.transferList });
     workers = [p, n];
+    networkWorker = n;
     protocol = wrap<ProtocolControl>(nodeEndpoint(p));
     network = wrap<NetworkControl>(nodeEndpoint(n));
     remotes = [protocol, network];
@@ -77,12 +80,12 @@ export function startThreads(options: ResolvedOptions, key: Uint8Array | null, l
     const d = dataFor();
     const w = spawnWorker(new URL('single-worker.ts', workersDir), d.data, { name: name('runtime'), transferList: d.transferList });
     workers = [w];
+    networkWorker = w;
     const both = wrap<SingleControl>(nodeEndpoint(w));
     protocol = both.protocol as unknown as Remote<ProtocolControl>;
     network = both.network as unknown as Remote<NetworkControl>;
     remotes = [both];
   }
-  const networkWorker = workers.at(-1) as Worker;
   let networkExited = false;
   networkWorker.once('exit', () => { networkExited = true; });
   return {
