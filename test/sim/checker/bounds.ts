@@ -122,6 +122,15 @@ export function drainBoundMs(f: FlowTimings, pendingDatagrams: number): number {
 }
 
 /**
+ * The longest a GATHER round waits before it declares the silent failed: the
+ * consensus timer is armed at consensusMs plus a random back-off below
+ * consensusMs / 4 (gather.ts `consensusBackoffMs`, docs/DEVIATIONS.md).
+ */
+export function consensusTimeoutMaxMs(consensusMs: number): number {
+  return consensusMs + Math.floor(consensusMs / 4);
+}
+
+/**
  * How long after the network is healed (all faults stopped, restarts done)
  * every live node must have installed the final configuration (invariant 16).
  *
@@ -151,7 +160,7 @@ export function drainBoundMs(f: FlowTimings, pendingDatagrams: number): number {
  */
 export function livenessBoundMs(t: LivenessTimings, nodeCount: number, delayMaxMs: number): number {
   const rotationMs = tokenRotationMs(t, nodeCount, delayMaxMs);
-  const consensusMaxMs = t.consensusMs + Math.floor(t.consensusMs / 4);
+  const consensusMaxMs = consensusTimeoutMaxMs(t.consensusMs);
   const roundMs = t.tokenMs + consensusMaxMs + t.holdMs + 2 * t.mergeMs + 8 * rotationMs;
   return Math.ceil(3 * roundMs + 10 * t.joinMs);
 }
