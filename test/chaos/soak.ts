@@ -3,21 +3,11 @@
  * with random faults (every scenario of scenarios.ts plus random loss and
  * random partitions), judging each with the simulator's EVS checker.
  *
- *   --minutes <n>        how long (default 1)
- *   --seed <n>           fault sequence seed (default: random, printed)
- *   --token-ms <ms>      token timeout (default 500)
- *   --transport <t>      udpu, udp or both (default both: runs alternate)
- *   --run-minutes <n>    a fresh cluster (network, processes, state) after this long (default 5)
- *   --log-dir <dir>      where a run with a violation leaves its raw log (default: the temp dir)
- *   --scenario <name>    only this scenario (a name of scenarios.ts), e.g. to repeat one that failed; given
- *                        several times, they are played in that order, over and over (no random draw), so
- *                        e.g. `--transport udp --seed 2` and the udp list of scenarios.test.ts replay its faults
- *   --node-args=<flags>  more `evs node` flags for every node, space-separated (e.g. --node-args='--layout split')
- *   --node-logs          keep every node's stderr (its --debug protocol log) under --log-dir/run-<n>-<transport>/
+ * The options: `usage` below (`--help` prints it).
  *
  * One line per fault, one per healed scenario, the violations, and a last
  * line: runs, faults, deliveries, violations. Exit 1 on a violation, 2 when
- * the machine cannot run it (the reason is printed).
+ * the machine cannot run it (the reason is printed) or an option is wrong.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,12 +30,40 @@ function numberFlag(value: string | undefined, name: string, fallback: number): 
   return n;
 }
 
-const { values } = parseArgs({
-  options: {
-    minutes: { type: 'string' }, seed: { type: 'string' }, 'token-ms': { type: 'string' }, transport: { type: 'string' },
-    'run-minutes': { type: 'string' }, 'log-dir': { type: 'string' }, scenario: { type: 'string', multiple: true }, 'node-logs': { type: 'boolean' }, 'node-args': { type: 'string' },
-  },
-});
+const usage = `usage: npm run chaos -- [options]
+  --minutes <n>        how long (default 1)
+  --seed <n>           fault sequence seed (default: random, printed)
+  --token-ms <ms>      token timeout (default 500)
+  --transport <t>      udpu, udp or both (default both: runs alternate)
+  --run-minutes <n>    a fresh cluster (network, processes, state) after this long (default 5)
+  --log-dir <dir>      where a run with a violation leaves its raw log (default: the temp dir)
+  --scenario <name>    only this scenario (a name of scenarios.ts), e.g. to repeat one that failed; given
+                       several times, they are played in that order, over and over (no random draw), so
+                       e.g. '--transport udp --seed 2' and the udp list of scenarios.test.ts replay its faults
+  --node-args=<flags>  more 'evs node' flags for every node, space-separated (e.g. --node-args='--layout split')
+  --node-logs          keep every node's stderr (its --debug protocol log) under --log-dir/run-<n>-<transport>/
+  --help               this text`;
+
+const flags = {
+  minutes: { type: 'string' }, seed: { type: 'string' }, 'token-ms': { type: 'string' }, transport: { type: 'string' },
+  'run-minutes': { type: 'string' }, 'log-dir': { type: 'string' }, scenario: { type: 'string', multiple: true }, 'node-logs': { type: 'boolean' }, 'node-args': { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
+
+function parseFlags(): ReturnType<typeof parseArgs<{ options: typeof flags }>> {
+  try {
+    return parseArgs({ options: flags });
+  } catch (error) {
+    // parseArgs names the option; a stack trace would bury it
+    console.error(`chaos: ${error instanceof Error ? error.message : String(error)}\n${usage}`);
+    process.exit(2);
+  }
+}
+const { values } = parseFlags();
+if (values.help === true) {
+  console.log(usage);
+  process.exit(0);
+}
 const minutes = numberFlag(values.minutes, 'minutes', 1);
 const seed = numberFlag(values.seed, 'seed', Math.floor(Math.random() * 2 ** 32));
 const tokenMs = numberFlag(values['token-ms'], 'token-ms', 500);
