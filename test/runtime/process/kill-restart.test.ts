@@ -38,10 +38,10 @@ const regularWithout = (id: number, gone: number) => (r: ConfchgRecord): boolean
  * The timers give tokenMs + consensusTimeoutMaxMs; parts 1 and 3 add CPU
  * work, allowed one token timeout each (together they took at most 420 ms
  * in eight runs at load average 4; the machine the suite runs on may carry
- * three times that load). Until 2026-12-03 the bound
- * was tokenMs + consensusMs + tokenMs, written before the back-off and the
- * token-alive rule: run 8 of ten suite runs beside two simulator processes
- * measured 3,218 ms against it.
+ * three times that load). Until 2026-12-03 the bound was tokenMs +
+ * consensusMs + tokenMs, written before the back-off and the token-alive
+ * rule: one of ten suite runs beside two simulator processes measured
+ * 3,218 ms against it.
  */
 const boundMs = effective.tokenMs + consensusTimeoutMaxMs(effective.consensusMs) + 2 * effective.tokenMs;
 
