@@ -8,10 +8,15 @@
  * seconds (rss and threads from /proc/<pid>/status, the main thread's heap
  * and external memory from process.memoryUsage(), open descriptors from
  * /proc/<pid>/fd, the node's handles, send queue and deliver backlog from
- * stats()). The last lines compare the first minute with the last: a leak
- * shows as a last-minute median well above the first's.
+ * stats()). The last lines compare the minute after the warm-up with the
+ * last minute and fit a line through every sample after the warm-up: a leak
+ * shows as a last-minute median well above the earlier one and as a slope that
+ * does not vanish. The warm-up (default 120 s) is skipped because the first
+ * round of message sizes grows the heap and the queues to their working size
+ * (measured: rss 117 MiB at 2 s, 242 MiB at 42 s, then 313..378 MiB from 82 s
+ * on), which a first-minute comparison would read as growth.
  *
- *   npx tsx bench/soak-resources.ts [--minutes 10] [--sample-s 10] [--netmtu 1500]
+ *   npx tsx bench/soak-resources.ts [--minutes 10] [--sample-s 10] [--warmup-s 120] [--netmtu 1500]
  *
  * Measures and prints; exits 1 only when the cluster itself fails (a node
  * that cannot start, a request that times out).
@@ -20,15 +25,23 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ProcessCluster } from '../src/cli/process-cluster.ts';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string' }, 'sample-s': { type: 'string' }, netmtu: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { minutes: { type: 'string' }, 'sample-s': { type: 'string' }, 'warmup-s': { type: 'string' }, netmtu: { type: 'string' } },
+});
 const minutes = Number(values.minutes ?? 10);
 const sampleS = Number(values['sample-s'] ?? 10);
+const warmupS = Number(values['warmup-s'] ?? 120);
 const netmtu = Number(values.netmtu ?? 1500);
-for (const [name, v] of [['minutes', minutes], ['sample-s', sampleS], ['netmtu', netmtu]] as const) {
+for (const [name, v] of [['minutes', minutes], ['sample-s', sampleS], ['warmup-s', warmupS], ['netmtu', netmtu]] as const) {
   if (!Number.isFinite(v) || v <= 0) {
     console.error(`soak-resources: --${name} must be a positive number (got ${String(v)})`);
     process.exit(2);
   }
+}
+// two minutes after the warm-up at least: the minute compared and the last
+if (minutes * 60 < warmupS + 120) {
+  console.error(`soak-resources: --minutes ${minutes} leaves less than two minutes after --warmup-s ${warmupS}`);
+  process.exit(2);
 }
 
 const tokenMs = 1000;
@@ -102,6 +115,21 @@ async function fault(cycle: number): Promise<string> {
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
+/** Least-squares slope of ys over xs, per unit of x (NaN with fewer than two points). */
+function slope(xs: readonly number[], ys: readonly number[]): number {
+  const n = xs.length;
+  if (n < 2) return Number.NaN;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
+  }
+  return num / den;
+}
+
 try {
   await cluster.start();
   await cluster.waitRing([1, 2, 3], 30_000);
@@ -120,11 +148,15 @@ try {
   }
   clearInterval(sampler);
   await sample(pid);
-  const first = samples.filter((s) => s.atS <= 60);
+  const warm = samples.filter((s) => s.atS >= warmupS);
+  const early = warm.filter((s) => s.atS < warmupS + 60);
   const last = samples.filter((s) => s.atS >= seconds() - 60);
-  const row = (name: string, key: keyof Sample, digits = 0): string =>
-    `${name.padEnd(22)} first minute ${median(first.map((s) => s[key])).toFixed(digits).padStart(9)}   last minute ${median(last.map((s) => s[key])).toFixed(digits).padStart(9)}   max ${Math.max(...samples.map((s) => s[key])).toFixed(digits).padStart(9)}`;
-  console.log('# medians (node 1):');
+  const fmt = (v: number, digits: number): string => v.toFixed(digits).padStart(9);
+  const row = (name: string, key: keyof Sample, digits = 0): string => {
+    const perMin = slope(warm.map((s) => s.atS / 60), warm.map((s) => s[key]));
+    return `${name.padEnd(20)} ${fmt(median(early.map((s) => s[key])), digits)}  ${fmt(median(last.map((s) => s[key])), digits)}  ${fmt(Math.min(...warm.map((s) => s[key])), digits)}  ${fmt(Math.max(...warm.map((s) => s[key])), digits)}  ${fmt(perMin, digits + 1)}`;
+  };
+  console.log(`# node 1 after the ${warmupS} s warm-up (${warm.length} samples): median of the minute after it, median of the last minute, min, max, slope per minute`);
   console.log(row('rss MiB', 'rssMiB', 1));
   console.log(row('main heap MiB', 'heapMiB', 1));
   console.log(row('external MiB', 'externalMiB', 1));
